@@ -1,0 +1,411 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A byte-level JSON reader: validates UTF-8, bounds nesting, and reports errors by byte offset.
+///
+/// The parser is iterative (an explicit container stack), so hostile nesting cannot exhaust
+/// the thread's stack; `maxDepth` bounds memory instead.
+public struct JSONParser {
+    public static let defaultMaxDepth = 1000
+
+    public var maxDepth: Int
+
+    public init(maxDepth: Int = JSONParser.defaultMaxDepth) {
+        self.maxDepth = maxDepth
+    }
+
+    public func parse(_ text: String) throws(JSONError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    public func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buf) throws(JSONError) -> JSONValue in try parse(buf) }
+    }
+
+    public func parse(_ bytes: ArraySlice<UInt8>) throws(JSONError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { (buf) throws(JSONError) -> JSONValue in try parse(buf) }
+    }
+
+    /// Parses exactly one JSON value; only whitespace may follow it.
+    public func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSONValue {
+        var reader = Reader(buffer: buffer, maxDepth: maxDepth)
+        do throws(JSONError) {
+            let value = try reader.readDocument()
+            reader.skipWhitespace()
+            if reader.pos < buffer.count {
+                throw reader.error(.trailingData, "Unexpected character after the end of the JSON value")
+            }
+            return value
+        } catch {
+            throw JSONError.locate(error, in: buffer)
+        }
+    }
+}
+
+extension JSONError {
+    /// Fills in the 1-based line and column of the error's offset.
+    static func locate(_ e: JSONError, in buffer: UnsafeBufferPointer<UInt8>) -> JSONError {
+        var line = 1
+        var column = 1
+        let end = min(e.offset, buffer.count)
+        var i = 0
+        while i < end {
+            if buffer[i] == 0x0A {
+                line += 1
+                column = 1
+            } else if buffer[i] & 0xC0 != 0x80 {
+                column += 1
+            }
+            i += 1
+        }
+        var located = e
+        located.line = line
+        located.column = column
+        return located
+    }
+}
+
+struct Reader {
+    let buffer: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var pos = 0
+
+    init(buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.buffer = buffer
+        self.maxDepth = maxDepth
+    }
+
+    private enum Frame {
+        case array([JSONValue])
+        case object([JSONObject.Entry], String)
+    }
+
+    func error(_ code: JSONError.Code, _ message: String) -> JSONError {
+        JSONError(code, offset: pos, message: message)
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        while pos < buffer.count {
+            let c = buffer[pos]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { return }
+        }
+    }
+
+    private mutating func peekNonWhitespace() throws(JSONError) -> UInt8 {
+        skipWhitespace()
+        guard pos < buffer.count else { throw error(.unexpectedEnd, "Unexpected end of input") }
+        return buffer[pos]
+    }
+
+    private func describe(_ c: UInt8) -> String {
+        if c >= 0x20 && c < 0x7F { return "'\(Character(Unicode.Scalar(c)))' (code \(c))" }
+        return "(code \(c))"
+    }
+
+    mutating func readDocument() throws(JSONError) -> JSONValue {
+        if buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF { pos = 3 }
+        var stack: [Frame] = []
+        while true {
+            // Read one value, or open a container.
+            var value: JSONValue
+            let c = try peekNonWhitespace()
+            switch c {
+            case UInt8(ascii: "{"):
+                pos += 1
+                if stack.count >= maxDepth {
+                    throw error(.tooDeep, "The nesting depth exceeds the maximum allowed (\(maxDepth))")
+                }
+                if try peekNonWhitespace() == UInt8(ascii: "}") {
+                    pos += 1
+                    value = .object(JSONObject())
+                } else {
+                    let key = try readKey()
+                    stack.append(.object([], key))
+                    continue
+                }
+            case UInt8(ascii: "["):
+                pos += 1
+                if stack.count >= maxDepth {
+                    throw error(.tooDeep, "The nesting depth exceeds the maximum allowed (\(maxDepth))")
+                }
+                if try peekNonWhitespace() == UInt8(ascii: "]") {
+                    pos += 1
+                    value = .array([])
+                } else {
+                    stack.append(.array([]))
+                    continue
+                }
+            default:
+                value = try readScalar(c)
+            }
+            // Attach the value to its container; close containers as far as they end.
+            while true {
+                guard let top = stack.popLast() else { return value }
+                switch top {
+                case .array(var items):
+                    items.append(value)
+                    let d = try peekNonWhitespace()
+                    pos += 1
+                    if d == UInt8(ascii: ",") {
+                        stack.append(.array(items))
+                    } else if d == UInt8(ascii: "]") {
+                        value = .array(items)
+                        continue
+                    } else {
+                        pos -= 1
+                        throw error(.unexpectedCharacter, "Unexpected character \(describe(d)): expected ',' or ']'")
+                    }
+                case .object(var entries, let key):
+                    entries.append(JSONObject.Entry(key: key, value: value))
+                    let d = try peekNonWhitespace()
+                    pos += 1
+                    if d == UInt8(ascii: ",") {
+                        let next = try readKey()
+                        stack.append(.object(entries, next))
+                    } else if d == UInt8(ascii: "}") {
+                        value = .object(JSONObject(entries))
+                        continue
+                    } else {
+                        pos -= 1
+                        throw error(.unexpectedCharacter, "Unexpected character \(describe(d)): expected ',' or '}'")
+                    }
+                }
+                break
+            }
+        }
+    }
+
+    private mutating func readKey() throws(JSONError) -> String {
+        let c = try peekNonWhitespace()
+        guard c == UInt8(ascii: "\"") else {
+            throw error(.unexpectedCharacter, "Unexpected character \(describe(c)): was expecting double-quote to start field name")
+        }
+        let key = try readString()
+        let d = try peekNonWhitespace()
+        guard d == UInt8(ascii: ":") else {
+            throw error(.unexpectedCharacter, "Unexpected character \(describe(d)): was expecting a colon to separate field name and value")
+        }
+        pos += 1
+        return key
+    }
+
+    private mutating func readScalar(_ c: UInt8) throws(JSONError) -> JSONValue {
+        switch c {
+        case UInt8(ascii: "\""):
+            return .string(try readString())
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return try readNumber()
+        default:
+            throw error(.unexpectedCharacter, "Unexpected character \(describe(c)): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')")
+        }
+    }
+
+    private mutating func expectLiteral(_ word: StaticString) throws(JSONError) {
+        let n = word.utf8CodeUnitCount
+        guard pos + n <= buffer.count else { throw error(.unexpectedEnd, "Unexpected end of input in a literal") }
+        let p = word.utf8Start
+        for i in 0..<n where buffer[pos + i] != p[i] {
+            throw error(.unexpectedCharacter, "Unrecognized token: was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')")
+        }
+        pos += n
+    }
+
+    mutating func readNumber() throws(JSONError) -> JSONValue {
+        let start = pos
+        var negative = false
+        if buffer[pos] == UInt8(ascii: "-") {
+            negative = true
+            pos += 1
+        }
+        guard pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 else {
+            throw error(.invalidNumber, "Invalid numeric value: expected a digit")
+        }
+        var magnitude: UInt64 = 0
+        var overflow = false
+        if buffer[pos] == 0x30 {
+            pos += 1
+            if pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 {
+                throw error(.invalidNumber, "Invalid numeric value: leading zeroes not allowed")
+            }
+        } else {
+            while pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 {
+                let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (m2, o2) = m1.addingReportingOverflow(UInt64(buffer[pos] - 0x30))
+                overflow = overflow || o1 || o2
+                magnitude = m2
+                pos += 1
+            }
+        }
+        var isFloat = false
+        if pos < buffer.count, buffer[pos] == UInt8(ascii: ".") {
+            isFloat = true
+            pos += 1
+            guard pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 else {
+                throw error(.invalidNumber, "Invalid numeric value: decimal point must be followed by a digit")
+            }
+            while pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 { pos += 1 }
+        }
+        if pos < buffer.count, buffer[pos] == UInt8(ascii: "e") || buffer[pos] == UInt8(ascii: "E") {
+            isFloat = true
+            pos += 1
+            if pos < buffer.count, buffer[pos] == UInt8(ascii: "+") || buffer[pos] == UInt8(ascii: "-") { pos += 1 }
+            guard pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 else {
+                throw error(.invalidNumber, "Invalid numeric value: exponent must have a digit")
+            }
+            while pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 { pos += 1 }
+        }
+        if !isFloat && !overflow {
+            if negative {
+                if magnitude <= UInt64(Int64.max) { return .int(-Int64(magnitude)) }
+                if magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
+            } else {
+                if magnitude <= UInt64(Int64.max) { return .int(Int64(magnitude)) }
+                return .uint(magnitude)
+            }
+        }
+        return .double(Reader.parseDouble(buffer, start, pos))
+    }
+
+    static func parseDouble(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double {
+        let n = end - start
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: n + 1) { tmp in
+            for i in 0..<n { tmp[i] = CChar(bitPattern: buffer[start + i]) }
+            tmp[n] = 0
+            return strtod(tmp.baseAddress!, nil)
+        }
+    }
+
+    /// Reads a string starting at the opening quote; validates UTF-8 and escapes.
+    mutating func readString() throws(JSONError) -> String {
+        pos += 1
+        let start = pos
+        // Fast path: plain ASCII/UTF-8 with no escapes.
+        while pos < buffer.count {
+            let c = buffer[pos]
+            if c == UInt8(ascii: "\"") {
+                let s = String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<pos]), as: UTF8.self)
+                pos += 1
+                return s
+            }
+            if c == UInt8(ascii: "\\") { break }
+            if c < 0x20 { throw error(.unexpectedCharacter, "Illegal unquoted character (code \(c)): has to be escaped using backslash to be included in string value") }
+            if c >= 0x80 { try skipUTF8Sequence() } else { pos += 1 }
+        }
+        guard pos < buffer.count else { throw error(.unexpectedEnd, "Unexpected end of input in a string value") }
+        var bytes = [UInt8](UnsafeBufferPointer(rebasing: buffer[start..<pos]))
+        while pos < buffer.count {
+            let c = buffer[pos]
+            if c == UInt8(ascii: "\"") {
+                pos += 1
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            if c == UInt8(ascii: "\\") {
+                try readEscape(into: &bytes)
+            } else if c < 0x20 {
+                throw error(.unexpectedCharacter, "Illegal unquoted character (code \(c)): has to be escaped using backslash to be included in string value")
+            } else if c >= 0x80 {
+                let s = pos
+                try skipUTF8Sequence()
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[s..<pos]))
+            } else {
+                bytes.append(c)
+                pos += 1
+            }
+        }
+        throw error(.unexpectedEnd, "Unexpected end of input in a string value")
+    }
+
+    private mutating func readEscape(into bytes: inout [UInt8]) throws(JSONError) {
+        pos += 1
+        guard pos < buffer.count else { throw error(.unexpectedEnd, "Unexpected end of input in an escape sequence") }
+        let e = buffer[pos]
+        pos += 1
+        switch e {
+        case UInt8(ascii: "\""): bytes.append(0x22)
+        case UInt8(ascii: "\\"): bytes.append(0x5C)
+        case UInt8(ascii: "/"): bytes.append(0x2F)
+        case UInt8(ascii: "b"): bytes.append(0x08)
+        case UInt8(ascii: "f"): bytes.append(0x0C)
+        case UInt8(ascii: "n"): bytes.append(0x0A)
+        case UInt8(ascii: "r"): bytes.append(0x0D)
+        case UInt8(ascii: "t"): bytes.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try readHex4()
+            if scalar >= 0xD800 && scalar < 0xDC00 {
+                guard pos + 1 < buffer.count, buffer[pos] == UInt8(ascii: "\\"), buffer[pos + 1] == UInt8(ascii: "u") else {
+                    throw error(.invalidEscape, "Unpaired surrogate in a \\u escape")
+                }
+                pos += 2
+                let low = try readHex4()
+                guard low >= 0xDC00 && low < 0xE000 else { throw error(.invalidEscape, "Invalid low surrogate in a \\u escape") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if scalar >= 0xDC00 && scalar < 0xE000 {
+                throw error(.invalidEscape, "Unpaired low surrogate in a \\u escape")
+            }
+            JSONWriter.appendUTF8(scalar, to: &bytes)
+        default:
+            pos -= 1
+            throw error(.invalidEscape, "Unrecognized character escape \(describe(e))")
+        }
+    }
+
+    private mutating func readHex4() throws(JSONError) -> UInt32 {
+        guard pos + 4 <= buffer.count else { throw error(.unexpectedEnd, "Unexpected end of input in a \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let c = buffer[pos]
+            let d: UInt32
+            switch c {
+            case 0x30...0x39: d = UInt32(c - 0x30)
+            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+            default: throw error(.invalidEscape, "Unexpected character \(describe(c)): expected a hex-digit for character escape sequence")
+            }
+            v = v << 4 | d
+            pos += 1
+        }
+        return v
+    }
+
+    /// Validates one multi-byte UTF-8 sequence at `pos` (RFC 3629: no overlongs, no surrogates).
+    @inline(__always)
+    private mutating func skipUTF8Sequence() throws(JSONError) {
+        let c = buffer[pos]
+        var need: Int
+        var lower: UInt8 = 0x80
+        var upper: UInt8 = 0xBF
+        switch c {
+        case 0xC2...0xDF: need = 1
+        case 0xE0: need = 2; lower = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: need = 2
+        case 0xED: need = 2; upper = 0x9F
+        case 0xF0: need = 3; lower = 0x90
+        case 0xF1...0xF3: need = 3
+        case 0xF4: need = 3; upper = 0x8F
+        default: throw error(.invalidUTF8, "Invalid UTF-8 start byte 0x\(String(c, radix: 16))")
+        }
+        guard pos + need < buffer.count else { throw error(.invalidUTF8, "Invalid UTF-8: truncated sequence") }
+        let b1 = buffer[pos + 1]
+        guard b1 >= lower && b1 <= upper else { throw error(.invalidUTF8, "Invalid UTF-8 middle byte 0x\(String(b1, radix: 16))") }
+        var i = 2
+        while i <= need {
+            let b = buffer[pos + i]
+            guard b & 0xC0 == 0x80 else { throw error(.invalidUTF8, "Invalid UTF-8 middle byte 0x\(String(b, radix: 16))") }
+            i += 1
+        }
+        pos += need + 1
+    }
+}

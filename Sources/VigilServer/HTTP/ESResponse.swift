@@ -1,0 +1,21 @@
+import VigilJSON
+
+/// A response before it is written: status, and a JSON body or text.
+struct ESResponse: Sendable {
+    enum Body: Sendable {
+        case json(JSONValue)
+        case text(String)
+        case empty
+    }
+
+    var status: Int
+    var body: Body
+
+    static func json(_ value: JSONValue, status: Int = 200) -> ESResponse { ESResponse(status: status, body: .json(value)) }
+    static func text(_ s: String, status: Int = 200) -> ESResponse { ESResponse(status: status, body: .text(s)) }
+    static func empty(_ status: Int) -> ESResponse { ESResponse(status: status, body: .empty) }
+
+    static let acknowledged = ESResponse.json(["acknowledged": true])
+
+    static func error(_ e: any ElasticsearchError) -> ESResponse { .json(ErrorBody.full(e), status: e.status) }
+}

@@ -1,0 +1,267 @@
+import VigilJSON
+import VigilStore
+
+extension API {
+    static let maxResultWindow = 10_000
+
+    struct SortSpec {
+        var field: String
+        var descending: Bool
+        var missingFirst: Bool
+    }
+
+    /// Reads the `sort` of a search body or URI (`field:desc,other`).
+    static func parseSort(_ value: JSONValue?) throws(RequestError) -> [SortSpec] {
+        guard let value else { return [] }
+        var specs: [SortSpec] = []
+        func one(_ v: JSONValue) throws(RequestError) {
+            switch v {
+            case .string(let s):
+                let parts = s.split(separator: ":", maxSplits: 1).map(String.init)
+                let desc = parts.count > 1 ? parts[1] == "desc" : s == "_score"
+                specs.append(SortSpec(field: parts[0], descending: desc, missingFirst: false))
+            case .object(let o):
+                guard o.count == 1, let e = o.entries.first else { throw RequestError.parsing("malformed sort format, within the sort array, an object should have exactly one field") }
+                var spec = SortSpec(field: e.key, descending: e.key == "_score", missingFirst: false)
+                switch e.value {
+                case .string(let order):
+                    guard order == "asc" || order == "desc" else { throw RequestError.illegalArgument("Unknown SortOrder [\(order)]") }
+                    spec.descending = order == "desc"
+                case .object(let opts):
+                    if let order = opts["order"]?.stringValue {
+                        guard order == "asc" || order == "desc" else { throw RequestError.illegalArgument("Unknown SortOrder [\(order)]") }
+                        spec.descending = order == "desc"
+                    }
+                    if let missing = opts["missing"]?.stringValue { spec.missingFirst = missing == "_first" }
+                default:
+                    throw RequestError.parsing("malformed sort format")
+                }
+                specs.append(spec)
+            default:
+                throw RequestError.parsing("malformed sort format")
+            }
+        }
+        switch value {
+        case .array(let items): for i in items { try one(i) }
+        case .string(let s): for part in s.split(separator: ",") { try one(.string(String(part))) }
+        default: try one(value)
+        }
+        return specs
+    }
+
+    /// Only `match_all` until the search languages arrive; other queries are refused clearly.
+    static func checkQuery(_ query: JSONValue?) throws(RequestError) {
+        guard let query else { return }
+        guard case .object(let o) = query, o.count == 1, let e = o.entries.first else {
+            throw RequestError.parsing("query malformed, must start with start_object")
+        }
+        guard e.key == "match_all" else {
+            throw RequestError("parsing_exception", "query [\(e.key)] is not supported yet by Vigil: only [match_all] is (see the README's not-yet list)")
+        }
+    }
+
+    struct SearchRequest {
+        var size = 10
+        var from = 0
+        var sort: [SortSpec] = []
+        var trackTotalHits: Int? = 10_000
+        var source: SourceFilter?
+        var sourceEnabled = true
+        var query: JSONValue?
+    }
+
+    func parseSearch(_ req: ESRequest) throws(RequestError) -> SearchRequest {
+        var s = SearchRequest()
+        let body = try req.jsonBody()
+        if req.params["q"] != nil {
+            throw RequestError("parsing_exception", "URI search [q] is not supported yet by Vigil (see the README's not-yet list)")
+        }
+        let supported: Set<String> = ["query", "size", "from", "sort", "_source", "track_total_hits", "timeout", "terminate_after", "version", "seq_no_primary_term", "explain", "stored_fields", "track_scores"]
+        for e in body?.entries ?? [] where !supported.contains(e.key) {
+            if ["aggs", "aggregations", "search_after", "pit", "fields", "highlight", "post_filter", "runtime_mappings", "collapse", "script_fields", "docvalue_fields", "rescore", "suggest", "knn"].contains(e.key) {
+                throw RequestError("parsing_exception", "[\(e.key)] is not supported yet by Vigil (see the README's not-yet list)")
+            }
+            throw RequestError("parsing_exception", "Unknown key for a \(e.value.tokenName) in [\(e.key)].", details: ["line": 1, "col": 1])
+        }
+        if let v = body?["size"] {
+            guard let n = v.int64Value else { throw RequestError.parsing("[size] must be a number, found [\(v.jsonString)]") }
+            s.size = Int(clamping: n)
+        }
+        if let v = body?["from"] {
+            guard let n = v.int64Value else { throw RequestError.parsing("[from] must be a number, found [\(v.jsonString)]") }
+            s.from = Int(clamping: n)
+        }
+        if let n = try req.int("size") { s.size = n }
+        if let n = try req.int("from") { s.from = n }
+        guard s.size >= 0 else { throw RequestError.illegalArgument("[size] parameter cannot be negative, found [\(s.size)]") }
+        guard s.from >= 0 else { throw RequestError.illegalArgument("[from] parameter cannot be negative but was [\(s.from)]") }
+        if s.from > API.maxResultWindow || s.size > API.maxResultWindow || s.from + s.size > API.maxResultWindow {
+            throw RequestError.illegalArgument("Result window is too large, from + size must be less than or equal to: [\(API.maxResultWindow)] but was [\(s.from &+ s.size)]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.")
+        }
+        s.sort = try API.parseSort(body?["sort"] ?? req.params["sort"].map { .string($0) })
+        let tth: JSONValue? = body?["track_total_hits"] ?? req.params["track_total_hits"].map { v -> JSONValue in
+            if let i = Int64(v) { return .int(i) }
+            return .bool(v != "false")
+        }
+        switch tth {
+        case .bool(true)?: s.trackTotalHits = Int.max
+        case .bool(false)?: s.trackTotalHits = nil
+        case .int(let n)?: s.trackTotalHits = n < 0 ? Int.max : Int(n)
+        default: break
+        }
+        switch body?["_source"] {
+        case .bool(let b)?: s.sourceEnabled = b
+        case .string(let p)?: s.source = SourceFilter(includes: [p], excludes: [])
+        case .array(let a)?: s.source = SourceFilter(includes: a.compactMap(\.stringValue), excludes: [])
+        case .object(let o)?:
+            func list(_ v: JSONValue?) -> [String] {
+                if case .string(let x)? = v { return [x] }
+                return v?.arrayValue?.compactMap(\.stringValue) ?? []
+            }
+            s.source = SourceFilter(includes: list(o["includes"] ?? o["include"]), excludes: list(o["excludes"] ?? o["exclude"]))
+        default: break
+        }
+        if req.params["_source"] == "false" { s.sourceEnabled = false }
+        if let f = try sourceFilter(req) { s.source = f }
+        s.query = body?["query"]
+        try API.checkQuery(s.query)
+        return s
+    }
+
+    /// A live document and its sort key.
+    struct Candidate {
+        var reader: Int
+        var segment: Int
+        var doc: Int
+        var keys: [SortKey]
+    }
+
+    enum SortKey: Comparable {
+        case missing
+        case int(Int64)
+        case double(Double)
+        case string(String)
+
+        var json: JSONValue {
+            switch self {
+            case .missing: return .null
+            case .int(let i): return .int(i)
+            case .double(let d): return .double(d)
+            case .string(let s): return .string(s)
+            }
+        }
+    }
+
+    static func sortKey(_ column: Column?, _ doc: Int, descending: Bool) -> SortKey {
+        guard let column else { return .missing }
+        let values = column.values(doc)
+        let keys: [SortKey] = values.map {
+            switch $0 {
+            case .int(let i), .date(let i): return .int(i)
+            case .double(let d): return .double(d)
+            case .string(let s): return .string(s)
+            case .bool(let b): return .int(b ? 1 : 0)
+            case .ip(let a): return .string(a.description)
+            }
+        }
+        guard let first = keys.first else { return .missing }
+        return keys.dropFirst().reduce(first) { descending ? max($0, $1) : min($0, $1) }
+    }
+
+    static func less(_ a: Candidate, _ b: Candidate, _ specs: [SortSpec]) -> Bool {
+        for (i, spec) in specs.enumerated() {
+            let x = a.keys[i], y = b.keys[i]
+            if x == y { continue }
+            if x == .missing { return spec.missingFirst }
+            if y == .missing { return !spec.missingFirst }
+            return spec.descending ? x > y : x < y
+        }
+        if a.reader != b.reader { return a.reader < b.reader }
+        if a.segment != b.segment { return a.segment < b.segment }
+        return a.doc < b.doc
+    }
+
+    func search(_ req: ESRequest, expression: String?) async throws -> ESResponse {
+        let started = Clock.monotonicNanos()
+        let s = try parseSearch(req)
+        let indices = try store.resolve(expression ?? "_all", options: resolveOptions(req))
+        let readers = indices.map { $0.reader() }
+        let total = readers.reduce(0) { $0 + $1.liveCount }
+        let specs = s.sort.filter { $0.field != "_score" }
+        let sorted = !s.sort.isEmpty && !(s.sort.count == 1 && s.sort[0].field == "_score")
+        let wanted = s.from + s.size
+        var picked: [Candidate] = []
+        if wanted > 0 {
+            if !sorted || specs.allSatisfy({ $0.field == "_doc" }) {
+                outer: for (ri, r) in readers.enumerated() {
+                    for (si, seg) in r.segments.enumerated() {
+                        for doc in 0..<seg.segment.docCount where seg.isLive(doc) {
+                            picked.append(Candidate(reader: ri, segment: si, doc: doc, keys: specs.map { _ in .missing }))
+                            if picked.count >= wanted { break outer }
+                        }
+                    }
+                }
+            } else {
+                var all: [Candidate] = []
+                all.reserveCapacity(total)
+                for (ri, r) in readers.enumerated() {
+                    for (si, seg) in r.segments.enumerated() {
+                        let columns = specs.map { seg.segment.columns[$0.field] }
+                        for doc in 0..<seg.segment.docCount where seg.isLive(doc) {
+                            let keys = specs.enumerated().map { (k, spec) -> SortKey in
+                                spec.field == "_doc" ? .int(Int64(doc)) : API.sortKey(columns[k], doc, descending: spec.descending)
+                            }
+                            all.append(Candidate(reader: ri, segment: si, doc: doc, keys: keys))
+                        }
+                    }
+                }
+                all.sort { API.less($0, $1, specs) }
+                picked = Array(all.prefix(wanted))
+            }
+        }
+        var hits: [JSONValue] = []
+        for c in picked.dropFirst(s.from) {
+            let seg = readers[c.reader].segments[c.segment].segment
+            var o = JSONObject()
+            o["_index"] = .string(readers[c.reader].index)
+            o["_id"] = .string(seg.id(c.doc))
+            o["_score"] = sorted ? .null : 1.0
+            if s.sourceEnabled {
+                var source = seg.source(c.doc).withMemoryRebound(to: UInt8.self) { (try? JSONParser().parse($0)) ?? .null }
+                if let f = s.source { source = f.apply(source) }
+                o["_source"] = source
+            }
+            if sorted { o["sort"] = .array(c.keys.map(\.json)) }
+            hits.append(.object(o))
+        }
+        var hitsObject = JSONObject()
+        if let limit = s.trackTotalHits {
+            hitsObject["total"] = total > limit ? ["value": .int(Int64(limit)), "relation": "gte"] : ["value": .int(Int64(total)), "relation": "eq"]
+        }
+        hitsObject["max_score"] = sorted || total == 0 ? .null : 1.0
+        hitsObject["hits"] = .array(hits)
+        return .json([
+            "took": .int(Int64((Clock.monotonicNanos() - started) / 1_000_000)),
+            "timed_out": false,
+            "_shards": ["total": .int(Int64(indices.count)), "successful": .int(Int64(indices.count)), "skipped": 0, "failed": 0],
+            "hits": .object(hitsObject),
+        ])
+    }
+
+    func count(_ req: ESRequest, expression: String?) async throws -> ESResponse {
+        let body = try req.jsonBody()
+        if req.params["q"] != nil {
+            throw RequestError("parsing_exception", "URI search [q] is not supported yet by Vigil (see the README's not-yet list)")
+        }
+        for e in body?.entries ?? [] where e.key != "query" {
+            throw RequestError("parsing_exception", "request does not support [\(e.key)]")
+        }
+        try API.checkQuery(body?["query"])
+        let indices = try store.resolve(expression ?? "_all", options: resolveOptions(req))
+        let total = indices.reduce(0) { $0 + $1.reader().liveCount }
+        return .json([
+            "count": .int(Int64(total)),
+            "_shards": ["total": .int(Int64(indices.count)), "successful": .int(Int64(indices.count)), "skipped": 0, "failed": 0],
+        ])
+    }
+}

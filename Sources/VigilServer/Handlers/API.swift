@@ -1,0 +1,100 @@
+import NIOPosix
+import VigilJSON
+import VigilStore
+
+/// The REST API: each handler turns an `ESRequest` into an `ESResponse` against the store.
+struct API: Sendable {
+    let store: Store
+    let pool: NIOThreadPool
+    let clusterUUID = "vigil-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+
+    /// Runs blocking store work (fsync, segment writes) off the event loops.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await pool.runIfActive(body)
+    }
+
+    func router() -> Router {
+        var r = Router()
+        r.add(["GET", "HEAD"], "/") { req, _ in try await root(req) }
+        // Documents and bulk
+        r.add(["POST", "PUT"], "/_bulk") { req, _ in try await bulk(req, index: nil) }
+        r.add(["POST", "PUT"], "/{index}/_bulk") { req, c in try await bulk(req, index: c[0]) }
+        r.add(["POST"], "/{index}/_doc") { req, c in try await indexDocument(req, index: c[0], id: nil, create: req.params["op_type"] == "create") }
+        r.add(["PUT", "POST"], "/{index}/_doc/{id}") { req, c in try await indexDocument(req, index: c[0], id: c[1], create: req.params["op_type"] == "create") }
+        r.add(["GET", "HEAD"], "/{index}/_doc/{id}") { req, c in try await getDocument(req, index: c[0], id: c[1], sourceOnly: false) }
+        r.add(["DELETE"], "/{index}/_doc/{id}") { req, c in try await deleteDocument(req, index: c[0], id: c[1]) }
+        r.add(["PUT", "POST"], "/{index}/_create/{id}") { req, c in try await indexDocument(req, index: c[0], id: c[1], create: true) }
+        r.add(["POST"], "/{index}/_update/{id}") { req, c in try await updateDocument(req, index: c[0], id: c[1]) }
+        r.add(["GET", "HEAD"], "/{index}/_source/{id}") { req, c in try await getDocument(req, index: c[0], id: c[1], sourceOnly: true) }
+        // Indices
+        r.add(["PUT"], "/{index}") { req, c in try await createIndex(req, name: c[0]) }
+        r.add(["GET"], "/{index}") { req, c in try await getIndex(req, expression: c[0]) }
+        r.add(["HEAD"], "/{index}") { req, c in try await indexExists(req, expression: c[0]) }
+        r.add(["DELETE"], "/{index}") { req, c in try await deleteIndex(req, expression: c[0]) }
+        r.add(["GET"], "/_mapping") { req, _ in try await getMapping(req, expression: nil) }
+        r.add(["GET"], "/{index}/_mapping") { req, c in try await getMapping(req, expression: c[0]) }
+        r.add(["PUT", "POST"], "/{index}/_mapping") { req, c in try await putMapping(req, expression: c[0]) }
+        r.add(["GET"], "/_settings") { req, _ in try await getSettings(req, expression: nil) }
+        r.add(["GET"], "/{index}/_settings") { req, c in try await getSettings(req, expression: c[0]) }
+        r.add(["PUT"], "/{index}/_settings") { req, c in try await putSettings(req, expression: c[0]) }
+        r.add(["POST", "GET"], "/_refresh") { req, _ in try await refresh(req, expression: nil) }
+        r.add(["POST", "GET"], "/{index}/_refresh") { req, c in try await refresh(req, expression: c[0]) }
+        r.add(["POST"], "/_forcemerge") { req, _ in try await forceMerge(req, expression: nil) }
+        r.add(["POST"], "/{index}/_forcemerge") { req, c in try await forceMerge(req, expression: c[0]) }
+        // Templates and data streams
+        r.add(["GET"], "/_index_template") { req, _ in try await getTemplates(req, name: nil) }
+        r.add(["GET"], "/_index_template/{name}") { req, c in try await getTemplates(req, name: c[0]) }
+        r.add(["HEAD"], "/_index_template/{name}") { req, c in try await templateExists(req, name: c[0]) }
+        r.add(["PUT", "POST"], "/_index_template/{name}") { req, c in try await putTemplate(req, name: c[0]) }
+        r.add(["DELETE"], "/_index_template/{name}") { req, c in try await deleteTemplate(req, name: c[0]) }
+        r.add(["GET"], "/_data_stream") { req, _ in try await getDataStreams(req, name: nil) }
+        r.add(["GET"], "/_data_stream/{name}") { req, c in try await getDataStreams(req, name: c[0]) }
+        r.add(["PUT"], "/_data_stream/{name}") { req, c in try await createDataStream(req, name: c[0]) }
+        r.add(["DELETE"], "/_data_stream/{name}") { req, c in try await deleteDataStream(req, name: c[0]) }
+        // Search
+        r.add(["GET", "POST"], "/_search") { req, _ in try await search(req, expression: nil) }
+        r.add(["GET", "POST"], "/{index}/_search") { req, c in try await search(req, expression: c[0]) }
+        r.add(["GET", "POST"], "/_count") { req, _ in try await count(req, expression: nil) }
+        r.add(["GET", "POST"], "/{index}/_count") { req, c in try await count(req, expression: c[0]) }
+        // Cat and cluster
+        r.add(["GET"], "/_cat/indices") { req, _ in try await catIndices(req, expression: nil) }
+        r.add(["GET"], "/_cat/indices/{index}") { req, c in try await catIndices(req, expression: c[0]) }
+        r.add(["GET"], "/_cat/health") { req, _ in try await catHealth(req) }
+        r.add(["GET"], "/_cat/count") { req, _ in try await catCount(req, expression: nil) }
+        r.add(["GET"], "/_cat/count/{index}") { req, c in try await catCount(req, expression: c[0]) }
+        r.add(["GET"], "/_cluster/health") { req, _ in try await clusterHealth(req, expression: nil) }
+        r.add(["GET"], "/_cluster/health/{index}") { req, c in try await clusterHealth(req, expression: c[0]) }
+        return r
+    }
+
+    func root(_ req: ESRequest) async throws -> ESResponse {
+        if req.method == "HEAD" { return .empty(200) }
+        return .json([
+            "name": "vigil",
+            "cluster_name": "vigil",
+            "cluster_uuid": .string(clusterUUID),
+            "version": [
+                "number": .string(ServerInfo.version),
+                "build_flavor": "default",
+                "build_type": "vigil",
+                "build_hash": "vigil",
+                "build_date": "2026-11-23T00:00:00.000Z",
+                "build_snapshot": false,
+                "lucene_version": .string(ServerInfo.luceneVersion),
+                "minimum_wire_compatibility_version": "7.17.0",
+                "minimum_index_compatibility_version": "7.0.0",
+            ],
+            "tagline": "You Know, for Search",
+        ])
+    }
+
+    func resolveOptions(_ req: ESRequest) throws(RequestError) -> ResolveOptions {
+        var o = ResolveOptions()
+        o.ignoreUnavailable = try req.flag("ignore_unavailable")
+        o.allowNoIndices = try req.flag("allow_no_indices", default: true)
+        if let e = req.params["expand_wildcards"] { o.expandHidden = e.contains("all") || e.contains("hidden") }
+        return o
+    }
+
+    static let shardsHeader: JSONValue = ["total": 1, "successful": 1, "skipped": 0, "failed": 0]
+}

@@ -1,0 +1,128 @@
+public import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOPosix
+import VigilJSON
+public import VigilStore
+
+/// The HTTP server: Elasticsearch's REST API over the embedded store.
+public struct VigilServer: Sendable {
+    public let store: Store
+    public let host: String
+    public let port: Int
+    /// `http.max_content_length`.
+    public static let maxContentLength = 100 * 1024 * 1024
+
+    public init(store: Store, host: String = "127.0.0.1", port: Int = 9200) {
+        self.store = store
+        self.host = host
+        self.port = port
+    }
+
+    /// Serves until the process is stopped; `onListening` runs once the socket is bound.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var logger = Logger(label: "vigil")
+        logger.logLevel = .warning
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        let api = API(store: store, pool: pool)
+        let responder = Responder(router: api.router())
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await app.runService() }
+            group.addTask {
+                // refresh_interval: 1s, as Elasticsearch's default.
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(1))
+                    try await pool.runIfActive { store.refreshPending() }
+                }
+            }
+        }
+        try await pool.shutdownGracefully()
+    }
+}
+
+/// Turns Hummingbird requests into `ESRequest`s and `ESResponse`s into bytes.
+struct Responder: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let router: Router
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let method = request.method.rawValue
+        let uri = request.uri.description
+        let contentType = request.headers[.contentType]
+        let accept = request.headers[.accept]
+        var esRequest = ESRequest(method: method, uri: uri, body: [], contentType: contentType, accept: accept)
+        let pretty = esRequest.params["pretty"].map { $0 != "false" } ?? false
+        let filter = FilterPath(esRequest.params["filter_path"])
+        var response: ESResponse
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > VigilServer.maxContentLength {
+            response = Responder.tooLarge(length)
+        } else {
+            do {
+                var buffer = try await request.body.collect(upTo: VigilServer.maxContentLength)
+                esRequest.body = buffer.readBytes(length: buffer.readableBytes) ?? []
+                response = await dispatch(esRequest)
+            } catch {
+                response = Responder.tooLarge(nil)
+            }
+        }
+        return render(response, request: esRequest, pretty: pretty, filter: filter, head: method == "HEAD")
+    }
+
+    static func tooLarge(_ length: Int?) -> ESResponse {
+        let reason = "Request content length" + (length.map { " [\($0)]" } ?? "") + " exceeds http.max_content_length [\(VigilServer.maxContentLength)]"
+        return .error(RequestError("content_too_long_exception", reason, status: 413))
+    }
+
+    func dispatch(_ request: ESRequest) async -> ESResponse {
+        switch router.match(method: request.method, segments: request.segments) {
+        case .found(let handler, let captures):
+            do {
+                return try await handler(request, captures)
+            } catch let e as any ElasticsearchError {
+                return .error(e)
+            } catch {
+                return .error(RequestError("exception", "\(error)", status: 500))
+            }
+        case .wrongMethod(let allowed):
+            return .error(RequestError("method_not_allowed_exception",
+                "Incorrect HTTP method for uri [\(request.rawPath)] and method [\(request.method)], allowed: [\(allowed.joined(separator: ", "))]", status: 405))
+        case .none:
+            return .error(RequestError.illegalArgument("no handler found for uri [\(request.rawPath)] and method [\(request.method)]"))
+        }
+    }
+
+    func render(_ r: ESResponse, request: ESRequest, pretty: Bool, filter: FilterPath?, head: Bool) -> Response {
+        var headers = HTTPFields()
+        headers[HTTPField.Name("X-Elastic-Product")!] = "Elasticsearch"
+        var bytes: [UInt8] = []
+        switch r.body {
+        case .json(let value):
+            let shaped = filter?.apply(value) ?? value
+            bytes = JSONWriter(pretty: pretty).encode(shaped)
+            if pretty { bytes.append(0x0A) }
+            if let v = request.compatibleWith {
+                headers[.contentType] = "application/vnd.elasticsearch+json;compatible-with=\(v)"
+            } else {
+                headers[.contentType] = "application/json"
+            }
+        case .text(let s):
+            bytes = Array(s.utf8)
+            headers[.contentType] = "text/plain; charset=UTF-8"
+        case .empty:
+            headers[.contentType] = "application/json"
+        }
+        headers[.contentLength] = String(bytes.count)
+        let status = HTTPResponse.Status(code: r.status)
+        if head {
+            return Response(status: status, headers: headers, body: ResponseBody())
+        }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,244 @@
+import Synchronization
+import VigilJSON
+
+extension Index {
+    /// Applies writes in order and returns one result per write, after the log holding them is fsynced.
+    public func write(_ operations: [WriteOperation]) -> [WriteResult] {
+        // Parse sources outside the lock; mapping needs the lock.
+        var parsed: [Result<JSONObject, StoreError>?] = []
+        parsed.reserveCapacity(operations.count)
+        for op in operations {
+            if case .index(let id, let source, _, _, _) = op {
+                parsed.append(Index.parseSource(source, id: id))
+            } else {
+                parsed.append(nil)
+            }
+        }
+        var results: [WriteResult] = []
+        results.reserveCapacity(operations.count)
+        var log: [UInt8] = []
+        let lsn: UInt64? = state.withLock { s -> UInt64? in
+            if s.closed || s.failure != nil {
+                let e = s.failure ?? StoreError(.indexNotFound, "no such index [\(name)]", index: name)
+                for op in operations { results.append(.failure(index: name, id: op.id ?? "", e)) }
+                return nil
+            }
+            var mapper = DocumentMapper(mapping: s.mapping)
+            for (i, op) in operations.enumerated() {
+                results.append(apply(op, parsed: parsed[i], mapper: &mapper, state: &s, log: &log))
+            }
+            if mapper.changed {
+                s.mapping = mapper.mapping
+                s.mappingDirty = true
+            }
+            guard !log.isEmpty else { return 0 }
+            do throws(StoreError) {
+                return try wal.append(log)
+            } catch {
+                // The documents are in memory but not logged: stop accepting writes.
+                s.failure = error
+                for j in results.indices where results[j].error == nil { results[j] = .failure(index: name, id: results[j].id, error) }
+                return nil
+            }
+        }
+        if let lsn, lsn > 0 {
+            do throws(StoreError) {
+                try wal.sync(upTo: lsn)
+            } catch {
+                state.withLock { $0.failure = error }
+                return results.map { $0.error == nil ? .failure(index: name, id: $0.id, error) : $0 }
+            }
+        }
+        return results
+    }
+
+    static func parseSource(_ source: [UInt8], id: String?) -> Result<JSONObject, StoreError> {
+        do {
+            let v = try JSONParser().parse(source)
+            guard case .object(let o) = v else {
+                return .failure(StoreError(.mapperParsing, "failed to parse, document is empty",
+                    causedBy: .init(type: "not_x_content_exception", reason: "Compressor detection can only be called on some xcontent bytes or compressed xcontent bytes")))
+            }
+            return .success(o)
+        } catch {
+            return .failure(StoreError(.mapperParsing, "failed to parse",
+                causedBy: .init(type: "x_content_parse_exception", reason: "[\(error.line):\(error.column)] \(error.message)")))
+        }
+    }
+
+    private func apply(_ op: WriteOperation, parsed: Result<JSONObject, StoreError>?, mapper: inout DocumentMapper, state s: inout IndexState, log: inout [UInt8]) -> WriteResult {
+        switch op {
+        case .index(let givenID, let source, let create, let ifSeqNo, let ifPrimaryTerm):
+            let id = givenID ?? DocumentID.generate()
+            let object: JSONObject
+            switch parsed! {
+            case .success(let o): object = o
+            case .failure(let e): return .failure(index: name, id: id, e)
+            }
+            let current = givenID == nil ? nil : Index.locate(id, in: s)
+            if let failure = checkConflict(id: id, current: current, create: create, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm, state: s) {
+                return .failure(index: name, id: id, failure)
+            }
+            return index(id: id, source: source, object: object, current: current, mapper: &mapper, state: &s, log: &log)
+        case .delete(let id, let ifSeqNo, let ifPrimaryTerm):
+            let current = Index.locate(id, in: s)
+            if let failure = checkConflict(id: id, current: current, create: false, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm, state: s) {
+                return .failure(index: name, id: id, failure)
+            }
+            guard let current else {
+                let version = (s.tombstones[id] ?? 0) + 1
+                let seqNo = s.nextSeqNo
+                s.nextSeqNo += 1
+                return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: .notFound, status: 404)
+            }
+            let version = Index.version(of: current, in: s) + 1
+            let seqNo = s.nextSeqNo
+            s.nextSeqNo += 1
+            Index.remove(current, id: id, state: &s)
+            s.tombstones[id] = version
+            WALRecord(op: .delete, seqNo: seqNo, version: version, id: id).append(to: &log)
+            return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: .deleted, status: 200)
+        case .update(let id, let doc, let upsert, let docAsUpsert):
+            let current = Index.locate(id, in: s)
+            var merged: JSONObject
+            if let current {
+                let stored = Index.source(of: current, in: s)
+                guard case .object(let existing)? = try? JSONParser().parse(stored) else {
+                    return .failure(index: name, id: id, StoreError(.internal, "stored source of [\(id)] is unreadable"))
+                }
+                merged = existing
+                if let doc { Index.deepMerge(&merged, doc) }
+                if merged == existing {
+                    let version = Index.version(of: current, in: s)
+                    let seqNo = Index.seqNo(of: current, in: s)
+                    return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: .noop, status: 200)
+                }
+            } else if let upsert {
+                merged = upsert
+            } else if docAsUpsert, let doc {
+                merged = doc
+            } else {
+                return .failure(index: name, id: id, StoreError(.documentMissing, "[\(id)]: document missing", index: name))
+            }
+            let source = JSONWriter().encode(.object(merged))
+            return index(id: id, source: source, object: merged, current: current, mapper: &mapper, state: &s, log: &log)
+        }
+    }
+
+    private func index(id: String, source: [UInt8], object: JSONObject, current: Location?, mapper: inout DocumentMapper, state s: inout IndexState, log: inout [UInt8]) -> WriteResult {
+        guard id.utf8.count <= 512 else {
+            return .failure(index: name, id: id, StoreError(.illegalArgument, "id [\(id)] is too long, must be no longer than 512 bytes but was: \(id.utf8.count)"))
+        }
+        let mapped: MappedDocument
+        do throws(StoreError) {
+            mapped = try mapper.map(object, id: id)
+        } catch {
+            return .failure(index: name, id: id, error)
+        }
+        let timestamp = Index.timestamp(of: mapped)
+        if dataStream != nil {
+            let count = mapped.fields[Index.timestampField]?.count ?? 0
+            if count == 0 {
+                return .failure(index: name, id: id, StoreError(.mapperParsing, "data stream timestamp field [\(Index.timestampField)] is missing"))
+            }
+            if count > 1 {
+                return .failure(index: name, id: id, StoreError(.mapperParsing, "data stream timestamp field [\(Index.timestampField)] encountered multiple values"))
+            }
+        }
+        let version = (current.map { Index.version(of: $0, in: s) } ?? s.tombstones[id] ?? 0) + 1
+        let seqNo = s.nextSeqNo
+        s.nextSeqNo += 1
+        if let current { Index.remove(current, id: id, state: &s) }
+        s.tombstones[id] = nil
+        s.bufferIndex[id] = s.buffer.count
+        s.buffer.append(BufferedDocument(id: id, seqNo: seqNo, version: version, source: source, fields: mapped.fields, timestamp: timestamp))
+        WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log)
+        return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: current == nil ? .created : .updated, status: current == nil ? 201 : 200)
+    }
+
+    private func checkConflict(id: String, current: Location?, create: Bool, ifSeqNo: Int64?, ifPrimaryTerm: Int64?, state s: IndexState) -> StoreError? {
+        if create, let current {
+            return StoreError(.versionConflict, "[\(id)]: version conflict, document already exists (current version [\(Index.version(of: current, in: s))])", index: name)
+        }
+        if let ifSeqNo {
+            let currentSeqNo = current.map { Index.seqNo(of: $0, in: s) }
+            if currentSeqNo != ifSeqNo || (ifPrimaryTerm ?? 1) != 1 {
+                if let currentSeqNo {
+                    return StoreError(.versionConflict, "[\(id)]: version conflict, required seqNo [\(ifSeqNo)], primary term [\(ifPrimaryTerm ?? 1)]. current document has seqNo [\(currentSeqNo)] and primary term [1]", index: name)
+                }
+                return StoreError(.versionConflict, "[\(id)]: version conflict, required seqNo [\(ifSeqNo)], primary term [\(ifPrimaryTerm ?? 1)] but no document was found", index: name)
+            }
+        }
+        return nil
+    }
+
+    static func timestamp(of mapped: MappedDocument) -> Int64? {
+        if case .date(let ms)? = mapped.fields[timestampField]?.first { return ms }
+        return nil
+    }
+
+    static func version(of location: Location, in s: IndexState) -> Int64 {
+        switch location {
+        case .buffer(let i): return s.buffer[i]!.version
+        case .segment(let si, let doc): return s.segments[si].segment.version(doc)
+        }
+    }
+
+    static func seqNo(of location: Location, in s: IndexState) -> Int64 {
+        switch location {
+        case .buffer(let i): return s.buffer[i]!.seqNo
+        case .segment(let si, let doc): return s.segments[si].segment.seqNo(doc)
+        }
+    }
+
+    static func source(of location: Location, in s: IndexState) -> [UInt8] {
+        switch location {
+        case .buffer(let i): return s.buffer[i]!.source
+        case .segment(let si, let doc): return s.segments[si].segment.sourceBytes(doc)
+        }
+    }
+
+    static func remove(_ location: Location, id: String, state s: inout IndexState) {
+        switch location {
+        case .buffer(let i):
+            s.buffer[i] = nil
+            s.bufferIndex[id] = nil
+        case .segment(let si, let doc):
+            s.segments[si].deletes.insert(doc)
+            s.segments[si].deletesDirty = true
+            s.deletesDirty = true
+        }
+    }
+
+    /// Merges `patch` into `target` as a partial update does: objects merge recursively, other values replace.
+    static func deepMerge(_ target: inout JSONObject, _ patch: JSONObject) {
+        for e in patch.entries {
+            if case .object(let inner) = e.value, case .object(var existing)? = target[e.key] {
+                deepMerge(&existing, inner)
+                target[e.key] = .object(existing)
+            } else {
+                target[e.key] = e.value
+            }
+        }
+    }
+
+    /// Re-applies a logged write during recovery, with the version and seqNo it was given.
+    static func replay(_ r: WALRecord, into s: inout IndexState) {
+        s.nextSeqNo = max(s.nextSeqNo, r.seqNo + 1)
+        let current = locate(r.id, in: s)
+        if let current { remove(current, id: r.id, state: &s) }
+        switch r.op {
+        case .delete:
+            s.tombstones[r.id] = r.version
+        case .index:
+            var mapper = DocumentMapper(mapping: s.mapping)
+            guard case .success(let object) = parseSource(r.source, id: r.id), let mapped = try? mapper.map(object, id: r.id) else { return }
+            if mapper.changed {
+                s.mapping = mapper.mapping
+                s.mappingDirty = true
+            }
+            s.bufferIndex[r.id] = s.buffer.count
+            s.buffer.append(BufferedDocument(id: r.id, seqNo: r.seqNo, version: r.version, source: r.source, fields: mapped.fields, timestamp: timestamp(of: mapped)))
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import Synchronization
+public import VigilJSON
+
+/// One index: mapping, settings, write-ahead log, in-memory buffer and sealed segments.
+///
+/// All mutable state sits behind one lock. Writes append to the log under the lock and wait
+/// for the group fsync outside it, so concurrent `_bulk` requests share fsyncs.
+public final class Index: Sendable {
+    public let name: String
+    let directory: String
+    let wal: WriteAheadLog
+    let state: Mutex<IndexState>
+    /// Set when the index backs a data stream, whose documents need `@timestamp`.
+    public let dataStream: String?
+
+    public static let timestampField = "@timestamp"
+
+    struct BufferedDocument {
+        var id: String
+        var seqNo: Int64
+        var version: Int64
+        var source: [UInt8]
+        var fields: [String: [FieldValue]]
+        var timestamp: Int64?
+    }
+
+    struct SegmentEntry {
+        var segment: Segment
+        var deletes: Bitmap
+        var deletesDirty = false
+        var liveCount: Int { segment.docCount - deletes.cardinality }
+    }
+
+    struct IndexState {
+        var mapping: Mapping
+        var settings: IndexSettings
+        var segments: [SegmentEntry] = []
+        var buffer: [BufferedDocument?] = []
+        var bufferIndex: [String: Int] = [:]
+        var tombstones: [String: Int64] = [:]
+        var nextSeqNo: Int64 = 0
+        var nextSegment = 1
+        var mappingDirty = false
+        var deletesDirty = false
+        var failure: StoreError?
+        var closed = false
+    }
+
+    /// Where an id currently lives.
+    enum Location {
+        case buffer(Int)
+        case segment(Int, Int)
+    }
+
+    /// Creates a new, empty index on disk.
+    init(create name: String, directory: String, mapping: Mapping, settings: IndexSettings, dataStream: String?) throws(StoreError) {
+        self.name = name
+        self.directory = directory
+        self.dataStream = dataStream
+        try FileIO.makeDirectories(directory + "/segments")
+        try FileIO.writeAtomically(directory + "/settings.json", JSONWriter().encode(Index.settingsFile(settings, dataStream: dataStream)))
+        try FileIO.writeAtomically(directory + "/mapping.json", JSONWriter().encode(mapping.json))
+        try FileIO.writeAtomically(directory + "/commit.json", JSONWriter().encode(Index.commitJSON(segments: [], walGeneration: 1, nextSegment: 1, maxSeqNo: -1)))
+        wal = try WriteAheadLog(directory: directory + "/wal", generation: 1)
+        state = Mutex(IndexState(mapping: mapping, settings: settings))
+    }
+
+    /// Opens an existing index directory, replaying its write-ahead log.
+    init(open directory: String) throws(StoreError) {
+        self.directory = directory
+        let settingsJSON = try StoredJSON.read(directory + "/settings.json")
+        let settings = try IndexSettings(json: settingsJSON["settings"] ?? settingsJSON)
+        name = settings.values["index.provided_name"] ?? String(directory.split(separator: "/").last ?? "")
+        dataStream = settingsJSON["data_stream"]?.stringValue
+        let mapping = try Mapping(json: StoredJSON.read(directory + "/mapping.json"))
+        let commit = try StoredJSON.read(directory + "/commit.json")
+        var st = IndexState(mapping: mapping, settings: settings)
+        let listed = commit["segments"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        for segName in listed {
+            let segDir = directory + "/segments/" + segName
+            let segment = try Segment(directory: segDir)
+            var deletes = Bitmap(count: segment.docCount)
+            if FileIO.exists(segDir + "/deletes.bin") {
+                let bytes = try FileIO.read(segDir + "/deletes.bin")
+                var words = [UInt64](repeating: 0, count: (segment.docCount + 63) / 64)
+                if bytes.count == words.count * 8 {
+                    bytes.withUnsafeBytes { src in words.withUnsafeMutableBytes { $0.copyMemory(from: src) } }
+                    deletes = Bitmap(count: segment.docCount, words: words)
+                }
+            }
+            st.segments.append(SegmentEntry(segment: segment, deletes: deletes))
+        }
+        // Segments a crash left half-written are not in the commit: remove them.
+        for leftover in FileIO.list(directory + "/segments") where !listed.contains(leftover) {
+            FileIO.removeTree(directory + "/segments/" + leftover)
+        }
+        st.nextSegment = Int(commit["next_segment"]?.int64Value ?? 1)
+        st.nextSeqNo = (commit["max_seq_no"]?.int64Value ?? -1) + 1
+        for e in st.segments { st.nextSeqNo = max(st.nextSeqNo, e.segment.maxSeqNo + 1) }
+        let walGeneration = Int(commit["wal_generation"]?.int64Value ?? 1)
+        let walDirectory = directory + "/wal"
+        let records = try WriteAheadLog.replay(directory: walDirectory, from: walGeneration)
+        let existing = WriteAheadLog.generations(in: walDirectory)
+        wal = try WriteAheadLog(directory: walDirectory, generation: max(walGeneration, (existing.last ?? 0) + 1))
+        state = Mutex(st)
+        state.withLock { s in
+            for r in records { Index.replay(r, into: &s) }
+        }
+    }
+
+    static func settingsFile(_ settings: IndexSettings, dataStream: String?) -> JSONValue {
+        var o = JSONObject()
+        o["settings"] = settings.json
+        if let dataStream { o["data_stream"] = .string(dataStream) }
+        return .object(o)
+    }
+
+    static func commitJSON(segments: [String], walGeneration: Int, nextSegment: Int, maxSeqNo: Int64) -> JSONValue {
+        .object([
+            "segments": .array(segments.map { .string($0) }), "wal_generation": .int(Int64(walGeneration)),
+            "next_segment": .int(Int64(nextSegment)), "max_seq_no": .int(maxSeqNo),
+        ])
+    }
+
+    public var mapping: Mapping { state.withLock { $0.mapping } }
+    public var settings: IndexSettings { state.withLock { $0.settings } }
+    public var uuid: String { settings.uuid }
+
+    /// Merges a mapping update (`PUT _mapping`) and persists it.
+    public func putMapping(_ update: Mapping) throws(StoreError) {
+        try state.withLock { (s) throws(StoreError) in
+            var m = s.mapping
+            try m.merge(update)
+            try FileIO.writeAtomically(directory + "/mapping.json", JSONWriter().encode(m.json))
+            s.mapping = m
+        }
+    }
+
+    public func updateSettings(_ update: IndexSettings) throws(StoreError) {
+        try state.withLock { (s) throws(StoreError) in
+            for k in update.values.keys where ["index.number_of_shards", "index.uuid", "index.creation_date", "index.provided_name"].contains(k) {
+                throw StoreError(.illegalArgument, "final \(s.settings.values["index.provided_name"] ?? name) setting [\(k)], not updateable")
+            }
+            var merged = s.settings
+            merged.merge(update)
+            try FileIO.writeAtomically(directory + "/settings.json", JSONWriter().encode(Index.settingsFile(merged, dataStream: dataStream)))
+            s.settings = merged
+        }
+    }
+
+    /// Closes the log; the object must not be written to afterwards.
+    func markClosed() {
+        state.withLock { $0.closed = true }
+    }
+
+    // MARK: Reading
+
+    static func locate(_ id: String, in s: IndexState) -> Location? {
+        if let i = s.bufferIndex[id] { return .buffer(i) }
+        for (si, e) in s.segments.enumerated().reversed() {
+            if let doc = e.segment.find(id: id), !e.deletes.contains(doc) { return .segment(si, doc) }
+        }
+        return nil
+    }
+
+    /// Real-time get by id: sees writes not yet refreshed.
+    public func get(id: String) -> StoredDocument? {
+        state.withLock { s in
+            switch Index.locate(id, in: s) {
+            case .buffer(let i)?:
+                let d = s.buffer[i]!
+                return StoredDocument(index: name, id: id, version: d.version, seqNo: d.seqNo, source: d.source)
+            case .segment(let si, let doc)?:
+                let seg = s.segments[si].segment
+                return StoredDocument(index: name, id: id, version: seg.version(doc), seqNo: seg.seqNo(doc), source: seg.sourceBytes(doc))
+            case nil:
+                return nil
+            }
+        }
+    }
+
+    /// A consistent view of the refreshed documents, for searches.
+    public func reader() -> IndexReader {
+        state.withLock { s in
+            IndexReader(index: name, mapping: s.mapping, segments: s.segments.map { IndexReader.LiveSegment(segment: $0.segment, deletes: $0.deletes) })
+        }
+    }
+
+    public struct Stats: Sendable {
+        public var docs: Int
+        public var deleted: Int
+        public var storeBytes: Int
+        public var segments: Int
+        public var buffered: Int
+    }
+
+    public var stats: Stats {
+        let (docs, deleted, segments, buffered) = state.withLock { s in
+            (s.segments.reduce(0) { $0 + $1.liveCount }, s.segments.reduce(0) { $0 + $1.deletes.cardinality }, s.segments.count, s.bufferIndex.count)
+        }
+        return Stats(docs: docs, deleted: deleted, storeBytes: FileIO.treeSize(directory), segments: segments, buffered: buffered)
+    }
+}
+
+/// A point-in-time view of an index's sealed segments with their deletions.
+public struct IndexReader: Sendable {
+    public struct LiveSegment: Sendable {
+        public let segment: Segment
+        public let deletes: Bitmap
+
+        public var liveCount: Int { segment.docCount - deletes.cardinality }
+        @inline(__always)
+        public func isLive(_ doc: Int) -> Bool { !deletes.contains(doc) }
+    }
+
+    public let index: String
+    public let mapping: Mapping
+    public let segments: [LiveSegment]
+
+    public var liveCount: Int { segments.reduce(0) { $0 + $1.liveCount } }
+}

@@ -1,0 +1,181 @@
+import VigilJSON
+
+/// A sealed, immutable, time-sorted segment, memory-mapped.
+///
+/// `@unchecked Sendable`: all state is immutable after `init`; the mapped files live as long as the object.
+public final class Segment: @unchecked Sendable {
+    public let name: String
+    public let docCount: Int
+    public let minTimestamp: Int64?
+    public let maxTimestamp: Int64?
+    public let maxSeqNo: Int64
+    /// The `event.category` values present, for skipping whole segments.
+    public let categories: Set<String>
+    let directory: String
+    let columnsFile: MappedFile
+    let sourceFile: MappedFile
+    let sourceOffsets: UnsafeBufferPointer<UInt64>
+    let seqNos: UnsafeBufferPointer<Int64>
+    let versions: UnsafeBufferPointer<Int64>
+    public let timestamps: UnsafeBufferPointer<Int64>
+    let ids: StringDictionary
+    let idDocs: UnsafeBufferPointer<Int32>
+    let idEntries: UnsafeBufferPointer<Int32>
+    public let columns: [String: Column]
+
+    init(directory: String) throws(StoreError) {
+        self.directory = directory
+        let meta = try SegmentMeta(json: StoredJSON.read(directory + "/meta.json"))
+        name = meta.name
+        docCount = meta.docCount
+        minTimestamp = meta.minTimestamp
+        maxTimestamp = meta.maxTimestamp
+        maxSeqNo = meta.maxSeqNo
+        categories = Set(meta.categories)
+        columnsFile = try MappedFile(path: directory + "/columns.bin")
+        sourceFile = try MappedFile(path: directory + "/source.bin")
+        let file = columnsFile.bytes
+        func section<T>(_ o: JSONObject?, _ key: String, _: T.Type) throws(StoreError) -> UnsafeBufferPointer<T> {
+            guard let pair = o?[key]?.arrayValue, pair.count == 2, let off = pair[0].int64Value, let n = pair[1].int64Value,
+                Int(off) + Int(n) * MemoryLayout<T>.stride <= file.count, Int(off) % MemoryLayout<T>.alignment == 0
+            else { throw StoreError(.internal, "corrupt segment section [\(key)] in \(directory)") }
+            if n == 0 { return UnsafeBufferPointer(start: nil, count: 0) }
+            return UnsafeBufferPointer(start: (file.baseAddress! + Int(off)).assumingMemoryBound(to: T.self), count: Int(n))
+        }
+        let b = meta.builtins
+        sourceOffsets = try section(b["_source_offsets"]?.objectValue, "values", UInt64.self)
+        seqNos = try section(b["_seq_no"]?.objectValue, "values", Int64.self)
+        versions = try section(b["_version"]?.objectValue, "values", Int64.self)
+        timestamps = try section(b["_timestamp"]?.objectValue, "values", Int64.self)
+        let idObject = b["_id"]?.objectValue
+        ids = StringDictionary(
+            offsets: try section(idObject, "dict_offsets", UInt32.self), bytes: try section(idObject, "dict_bytes", UInt8.self))
+        idDocs = try section(idObject, "docs", Int32.self)
+        idEntries = try section(idObject, "entries", Int32.self)
+        guard sourceOffsets.count == docCount + 1, seqNos.count == docCount, idDocs.count == docCount, idEntries.count == docCount,
+            Int(sourceOffsets[docCount]) <= sourceFile.count
+        else { throw StoreError(.internal, "corrupt segment \(directory)") }
+        var cols: [String: Column] = [:]
+        for e in meta.fields.entries {
+            guard let o = e.value.objectValue, let kind = o["kind"]?.stringValue.flatMap(ColumnKind.init(rawValue:)) else { continue }
+            let multi = o["multi"]?.boolValue ?? false
+            var c = Column(kind: kind, docCount: meta.docCount)
+            c.present = try section(o, "present", UInt64.self)
+            if multi { c.docOffsets = try section(o, "doc_offsets", UInt32.self) }
+            switch kind {
+            case .string:
+                c.dictionary = StringDictionary(offsets: try section(o, "dict_offsets", UInt32.self), bytes: try section(o, "dict_bytes", UInt8.self))
+                c.codes = try section(o, "codes", Int32.self)
+            case .int64, .date: c.ints = try section(o, "values", Int64.self)
+            case .double: c.doubles = try section(o, "values", Double.self)
+            case .bool: c.bools = try section(o, "values", UInt8.self)
+            case .ip: c.ips = try section(o, "values", UInt64.self)
+            case .none: break
+            }
+            cols[e.key] = c
+        }
+        columns = cols
+    }
+
+    /// The stored `_source` bytes of a document.
+    public func source(_ doc: Int) -> UnsafeRawBufferPointer {
+        let start = Int(sourceOffsets[doc]), end = Int(sourceOffsets[doc + 1])
+        return UnsafeRawBufferPointer(rebasing: sourceFile.bytes[start..<end])
+    }
+
+    public func sourceBytes(_ doc: Int) -> [UInt8] { [UInt8](source(doc)) }
+
+    public func seqNo(_ doc: Int) -> Int64 { seqNos[doc] }
+    public func version(_ doc: Int) -> Int64 { versions[doc] }
+
+    /// The `_id` of a document (a reverse lookup through the id dictionary).
+    public func id(_ doc: Int) -> String {
+        ids.string(Int(idEntries[doc]))
+    }
+
+    /// The document holding `id`, by binary search of the sorted id dictionary.
+    public func find(id: String) -> Int? {
+        guard let entry = ids.find(id) else { return nil }
+        return Int(idDocs[entry])
+    }
+
+    public var sizeInBytes: Int { columnsFile.count + sourceFile.count }
+}
+
+/// A sorted dictionary of UTF-8 strings: `offsets[i]..<offsets[i+1]` in `bytes` is entry `i`.
+public struct StringDictionary: @unchecked Sendable {
+    let offsets: UnsafeBufferPointer<UInt32>
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    public var count: Int { max(0, offsets.count - 1) }
+
+    public func entry(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[Int(offsets[i])..<Int(offsets[i + 1])])
+    }
+
+    public func string(_ i: Int) -> String { String(decoding: entry(i), as: UTF8.self) }
+
+    public func find(_ s: String) -> Int? {
+        var key = s
+        return key.withUTF8 { k -> Int? in
+            var lo = 0, hi = count - 1
+            while lo <= hi {
+                let mid = (lo + hi) / 2
+                let e = entry(mid)
+                let c = StringDictionary.compare(e, k)
+                if c == 0 { return mid }
+                if c < 0 { lo = mid + 1 } else { hi = mid - 1 }
+            }
+            return nil
+        }
+    }
+
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        for i in 0..<n where a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+        return a.count == b.count ? 0 : (a.count < b.count ? -1 : 1)
+    }
+}
+
+/// One typed column of a segment. Single-valued columns hold one slot per document;
+/// multi-valued ones delimit each document's values with `docOffsets`.
+public struct Column: @unchecked Sendable {
+    public let kind: ColumnKind
+    public let docCount: Int
+    public var present = UnsafeBufferPointer<UInt64>(start: nil, count: 0)
+    public var docOffsets: UnsafeBufferPointer<UInt32>?
+    public var dictionary: StringDictionary?
+    public var codes = UnsafeBufferPointer<Int32>(start: nil, count: 0)
+    public var ints = UnsafeBufferPointer<Int64>(start: nil, count: 0)
+    public var doubles = UnsafeBufferPointer<Double>(start: nil, count: 0)
+    public var bools = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    public var ips = UnsafeBufferPointer<UInt64>(start: nil, count: 0)
+
+    init(kind: ColumnKind, docCount: Int) {
+        self.kind = kind
+        self.docCount = docCount
+    }
+
+    @inline(__always)
+    public func has(_ doc: Int) -> Bool { present[doc >> 6] & (1 << UInt64(doc & 63)) != 0 }
+
+    /// The slots of `doc` in the value arrays.
+    public func slots(_ doc: Int) -> Range<Int> {
+        if let o = docOffsets { return Int(o[doc])..<Int(o[doc + 1]) }
+        return has(doc) ? doc..<(doc + 1) : doc..<doc
+    }
+
+    public func value(atSlot i: Int) -> FieldValue {
+        switch kind {
+        case .string: return .string(dictionary!.string(Int(codes[i])))
+        case .int64: return .int(ints[i])
+        case .date: return .date(ints[i])
+        case .double: return .double(doubles[i])
+        case .bool: return .bool(bools[i] != 0)
+        case .ip: return .ip(IPAddress(high: ips[2 * i], low: ips[2 * i + 1]))
+        case .none: return .string("")
+        }
+    }
+
+    public func values(_ doc: Int) -> [FieldValue] { slots(doc).map { value(atSlot: $0) } }
+}

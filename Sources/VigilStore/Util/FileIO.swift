@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Thin POSIX file helpers; every failure becomes a `StoreError` with the path and errno text.
+enum FileIO {
+    static func errorText() -> String { String(cString: strerror(errno)) }
+
+    static func ioError(_ what: String, _ path: String) -> StoreError {
+        StoreError(.io, "\(what) [\(path)]: \(errorText())")
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func makeDirectories(_ path: String) throws(StoreError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw ioError("cannot create directory", current) }
+        }
+    }
+
+    static func list(_ path: String) -> [String] {
+        guard let d = opendir(path) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out.sorted()
+    }
+
+    static func read(_ path: String) throws(StoreError) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ioError("cannot open", path) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ioError("cannot stat", path) }
+        let size = Int(st.st_size)
+        var out = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(done)) }
+            if n <= 0 { throw ioError("cannot read", path) }
+            done += n
+        }
+        return out
+    }
+
+    static func writeAll(_ fd: Int32, _ array: [UInt8], path: String) throws(StoreError) {
+        let ok = array.withUnsafeBytes { bytes -> Bool in
+            var done = 0
+            while done < bytes.count {
+                let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                done += n
+            }
+            return true
+        }
+        if !ok { throw ioError("cannot write", path) }
+    }
+
+    /// Writes a file durably: temp file, fsync, rename over the target, fsync of the directory.
+    static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(StoreError) {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw ioError("cannot create", tmp) }
+        do throws(StoreError) {
+            try writeAll(fd, bytes, path: tmp)
+        } catch {
+            close(fd)
+            throw error
+        }
+        guard fsync(fd) == 0 else {
+            close(fd)
+            throw ioError("cannot fsync", tmp)
+        }
+        close(fd)
+        guard rename(tmp, path) == 0 else { throw ioError("cannot rename", tmp) }
+        syncDirectory(of: path)
+    }
+
+    static func syncDirectory(of path: String) {
+        let dir = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        let fd = open(dir.isEmpty ? "." : dir, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
+    static func removeTree(_ path: String) {
+        if isDirectory(path) {
+            for name in list(path) { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    static func fileSize(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+
+    static func treeSize(_ path: String) -> Int {
+        if isDirectory(path) { return list(path).reduce(0) { $0 + treeSize(path + "/" + $1) } }
+        return fileSize(path)
+    }
+}
+
+/// A read-only memory map of a whole file.
+///
+/// `@unchecked Sendable`: the mapping is immutable for its lifetime and unmapped only in
+/// `deinit`, so concurrent readers see stable bytes.
+final class MappedFile: @unchecked Sendable {
+    let base: UnsafeRawPointer?
+    let count: Int
+
+    init(path: String) throws(StoreError) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw FileIO.ioError("cannot open", path) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw FileIO.ioError("cannot stat", path) }
+        count = Int(st.st_size)
+        if count == 0 {
+            base = nil
+            return
+        }
+        let p = mmap(nil, count, PROT_READ, MAP_SHARED, fd, 0)
+        guard let p, p != MAP_FAILED else { throw FileIO.ioError("cannot map", path) }
+        base = UnsafeRawPointer(p)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// An index's write-ahead log: numbered generation files `wal-<gen>.log`, appended in order,
+/// fsynced in groups so that concurrent writers share one `fdatasync`.
+final class WriteAheadLog: Sendable {
+    private struct Writer {
+        var fd: Int32
+        var generation: Int
+        /// Bytes appended over the log's lifetime (all generations); a position in this count is an LSN.
+        var appended: UInt64
+    }
+
+    let directory: String
+    private let writer: Mutex<Writer>
+    /// Serializes fsyncs; holds the LSN known durable. Waiters that find it past their own LSN return at once.
+    private let durable = Mutex<UInt64>(0)
+
+    static func fileName(_ generation: Int) -> String { "wal-\(String(format6: generation)).log" }
+
+    static func generations(in directory: String) -> [Int] {
+        FileIO.list(directory).compactMap { name -> Int? in
+            guard name.hasPrefix("wal-"), name.hasSuffix(".log") else { return nil }
+            return Int(name.dropFirst(4).dropLast(4))
+        }.sorted()
+    }
+
+    /// Opens a new generation file after every existing one.
+    init(directory: String, generation: Int) throws(StoreError) {
+        self.directory = directory
+        try FileIO.makeDirectories(directory)
+        let path = directory + "/" + WriteAheadLog.fileName(generation)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard fd >= 0 else { throw FileIO.ioError("cannot open write-ahead log", path) }
+        FileIO.syncDirectory(of: path)
+        writer = Mutex(Writer(fd: fd, generation: generation, appended: 0))
+    }
+
+    deinit {
+        writer.withLock { close($0.fd) }
+    }
+
+    var generation: Int { writer.withLock { $0.generation } }
+
+    /// Appends encoded records; returns the LSN to pass to `sync(upTo:)`.
+    func append(_ bytes: [UInt8]) throws(StoreError) -> UInt64 {
+        try writer.withLock { (w) throws(StoreError) -> UInt64 in
+            let path = directory + "/" + WriteAheadLog.fileName(w.generation)
+            let fd = w.fd
+            try FileIO.writeAll(fd, bytes, path: path)
+            w.appended += UInt64(bytes.count)
+            return w.appended
+        }
+    }
+
+    /// Makes everything up to `lsn` durable. Concurrent callers queue on one lock; whoever
+    /// holds it syncs all bytes written so far, so the callers behind it usually return at once.
+    func sync(upTo lsn: UInt64) throws(StoreError) {
+        try durable.withLock { (done) throws(StoreError) in
+            if done >= lsn { return }
+            let (fd, end) = writer.withLock { ($0.fd, $0.appended) }
+            if fdatasync(fd) != 0 { throw FileIO.ioError("cannot fsync write-ahead log", directory) }
+            done = max(done, end)
+        }
+    }
+
+    /// Starts the next generation; everything in earlier ones is synced first.
+    /// Returns the new generation number.
+    func roll() throws(StoreError) -> Int {
+        try durable.withLock { (done) throws(StoreError) -> Int in
+            try writer.withLock { (w) throws(StoreError) -> Int in
+                if fdatasync(w.fd) != 0 { throw FileIO.ioError("cannot fsync write-ahead log", directory) }
+                done = max(done, w.appended)
+                let next = w.generation + 1
+                let path = directory + "/" + WriteAheadLog.fileName(next)
+                let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                guard fd >= 0 else { throw FileIO.ioError("cannot open write-ahead log", path) }
+                FileIO.syncDirectory(of: path)
+                close(w.fd)
+                w.fd = fd
+                w.generation = next
+                return next
+            }
+        }
+    }
+
+    /// Deletes generation files older than `generation`.
+    func removeGenerations(before generation: Int) {
+        for g in WriteAheadLog.generations(in: directory) where g < generation {
+            unlink(directory + "/" + WriteAheadLog.fileName(g))
+        }
+    }
+
+    /// Reads every record of generations `>= from`, in order.
+    static func replay(directory: String, from: Int) throws(StoreError) -> [WALRecord] {
+        var out: [WALRecord] = []
+        for g in generations(in: directory) where g >= from {
+            let bytes = try FileIO.read(directory + "/" + fileName(g))
+            let (records, _) = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
+            out.append(contentsOf: records)
+        }
+        return out
+    }
+}
+
+extension String {
+    /// Zero-padded to six digits, as segment and log file numbers are written.
+    init(format6 n: Int) {
+        let s = String(n)
+        self = s.count >= 6 ? s : String(repeating: "0", count: 6 - s.count) + s
+    }
+}

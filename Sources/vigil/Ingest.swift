@@ -1,0 +1,200 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import VigilJSON
+import VigilStore
+
+struct Ingest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load NDJSON, JSON-array or _bulk files into an index, offline into a data directory or through a server.")
+
+    @Argument(help: "Files to load.") var files: [String]
+    @Option(help: "Target index or data stream.") var index: String
+    @Option(help: "Data directory to write into directly (the server must not be running on it).") var data = "./vigil-data"
+    @Option(help: "Send through a running server instead, e.g. http://127.0.0.1:9200.") var url: String?
+    @Option(help: "Documents per batch.") var batch = 5000
+    @Flag(help: "No progress line.") var quiet = false
+
+    func run() async throws {
+        var sink: any BatchSink = try url.map { try HTTPSink(url: $0) } ?? DirectSink(store: Store(directory: data))
+        var progress = Progress(quiet: quiet)
+        var errors = 0
+        for file in files {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
+            var pending: [UInt8] = []
+            var count = 0
+            try EventFile.forEachDocument(bytes) { source in
+                pending.append(contentsOf: #"{"create":{}}"#.utf8)
+                pending.append(0x0A)
+                pending.append(contentsOf: source)
+                pending.append(0x0A)
+                count += 1
+                if count == batch {
+                    errors += try sink.send(pending, index: index)
+                    progress.add(count)
+                    pending.removeAll(keepingCapacity: true)
+                    count = 0
+                }
+            }
+            if count > 0 {
+                errors += try sink.send(pending, index: index)
+                progress.add(count)
+            }
+        }
+        try sink.finish(index: index)
+        progress.done()
+        if errors > 0 {
+            FileHandleOutput.stderr("vigil ingest: \(errors) documents were rejected\n")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Where `ingest` sends `_bulk` bodies; returns the number of rejected items.
+protocol BatchSink {
+    mutating func send(_ body: [UInt8], index: String) throws -> Int
+    mutating func finish(index: String) throws
+}
+
+struct DirectSink: BatchSink {
+    let store: Store
+
+    func send(_ body: [UInt8], index: String) throws -> Int {
+        var items: [BulkItem] = []
+        var lineStart = 0
+        var isAction = true
+        for i in 0..<body.count where body[i] == 0x0A {
+            if !isAction {
+                items.append(BulkItem(target: index, operation: .index(id: nil, source: Array(body[lineStart..<i]), create: true, ifSeqNo: nil, ifPrimaryTerm: nil)))
+            }
+            isAction.toggle()
+            lineStart = i + 1
+        }
+        let results = store.bulk(items)
+        for r in results.prefix(3) where r.error != nil { FileHandleOutput.stderr("rejected: \(r.error!)\n") }
+        return results.filter { $0.error != nil }.count
+    }
+
+    func finish(index: String) throws {
+        for i in try store.resolve(index) { try i.refresh() }
+    }
+}
+
+struct HTTPSink: BatchSink {
+    let base: URL
+
+    init(url: String) throws {
+        guard let u = URL(string: url) else { throw ValidationError("bad --url \(url)") }
+        base = u
+    }
+
+    func request(_ path: String, method: String, body: [UInt8]?) throws -> (Int, JSONValue?) {
+        var req = URLRequest(url: base.appendingPathComponent(path))
+        req.httpMethod = method
+        req.setValue("application/x-ndjson", forHTTPHeaderField: "Content-Type")
+        if let body { req.httpBody = Data(body) }
+        let box = ResultBox()
+        let sem = DispatchSemaphore(value: 0)
+        URLSession.shared.dataTask(with: req) { data, response, error in
+            box.set((response as? HTTPURLResponse)?.statusCode ?? 0, data.map { Array($0) }, error.map { "\($0)" })
+            sem.signal()
+        }.resume()
+        sem.wait()
+        let (status, data, error) = box.get()
+        if let error { throw ValidationError("request to \(base) failed: \(error)") }
+        return (status, data.flatMap { try? JSONParser().parse($0) })
+    }
+
+    func send(_ body: [UInt8], index: String) throws -> Int {
+        let (status, json) = try request(index + "/_bulk", method: "POST", body: body)
+        guard status == 200, let items = json?["items"]?.arrayValue else {
+            throw ValidationError("_bulk answered \(status): \(json?.jsonString ?? "")")
+        }
+        return items.filter { $0.objectValue?.entries.first?.value["error"] != nil }.count
+    }
+
+    func finish(index: String) throws {
+        _ = try request(index + "/_refresh", method: "POST", body: nil)
+    }
+}
+
+final class ResultBox: @unchecked Sendable {
+    // Written once by the URLSession callback before the semaphore is signalled, read after.
+    private var value: (Int, [UInt8]?, String?) = (0, nil, nil)
+    func set(_ s: Int, _ d: [UInt8]?, _ e: String?) { value = (s, d, e) }
+    func get() -> (Int, [UInt8]?, String?) { value }
+}
+
+/// A progress line on stderr for long loads.
+struct Progress {
+    let quiet: Bool
+    let started = Clock.monotonicNanos()
+    var total = 0
+    var lastPrint: UInt64 = 0
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    mutating func add(_ n: Int) {
+        total += n
+        let now = Clock.monotonicNanos()
+        if !quiet && now - lastPrint > 500_000_000 {
+            lastPrint = now
+            FileHandleOutput.stderr("\r\(total) docs, \(rate(now)) docs/s   ")
+        }
+    }
+
+    func rate(_ now: UInt64) -> Int {
+        let secs = Double(now - started) / 1e9
+        return secs > 0 ? Int(Double(total) / secs) : 0
+    }
+
+    func done() {
+        let now = Clock.monotonicNanos()
+        let secs = Double(now - started) / 1e9
+        FileHandleOutput.stderr("\(quiet ? "" : "\r")ingested \(total) docs in \(String(format: "%.2f", secs)) s (\(rate(now)) docs/s)\n")
+    }
+}
+
+/// Reads event files: NDJSON, a JSON array of objects, or a `_bulk` body (action lines skipped).
+enum EventFile {
+    static func forEachDocument(_ bytes: [UInt8], _ body: ([UInt8]) throws -> Void) throws {
+        var start = 0
+        while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x0D || bytes[start] == 0x09 { start += 1 }
+        if start < bytes.count, bytes[start] == UInt8(ascii: "[") {
+            guard case .array(let items) = try JSONParser().parse(bytes) else { return }
+            for item in items { try body(JSONWriter().encode(item)) }
+            return
+        }
+        var lines: [ArraySlice<UInt8>] = []
+        var s = 0
+        for i in 0..<bytes.count where bytes[i] == 0x0A {
+            lines.append(bytes[s..<i])
+            s = i + 1
+        }
+        if s < bytes.count { lines.append(bytes[s..<bytes.count]) }
+        lines = lines.filter { $0.contains { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 } }
+        guard let first = lines.first else { return }
+        let isBulk = isActionLine(first)
+        var i = 0
+        while i < lines.count {
+            if isBulk {
+                let action = try JSONParser().parse(lines[i])
+                let op = action.objectValue?.entries.first?.key
+                i += 1
+                if op == "delete" { continue }
+                guard i < lines.count else { break }
+            }
+            try body(Array(lines[i]))
+            i += 1
+        }
+    }
+
+    static func isActionLine(_ line: ArraySlice<UInt8>) -> Bool {
+        guard case .object(let o)? = try? JSONParser().parse(line), o.count == 1, let e = o.entries.first,
+            ["index", "create", "update", "delete"].contains(e.key), case .object = e.value
+        else { return false }
+        return true
+    }
+}
