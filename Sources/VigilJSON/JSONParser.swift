@@ -115,10 +115,10 @@ struct Reader {
             let c = try peekNonWhitespace()
             switch c {
             case UInt8(ascii: "{"):
-                pos += 1
                 if stack.count >= maxDepth {
                     throw error(.tooDeep, "The nesting depth exceeds the maximum allowed (\(maxDepth))")
                 }
+                pos += 1
                 if try peekNonWhitespace() == UInt8(ascii: "}") {
                     pos += 1
                     value = .object(JSONObject())
@@ -128,10 +128,10 @@ struct Reader {
                     continue
                 }
             case UInt8(ascii: "["):
-                pos += 1
                 if stack.count >= maxDepth {
                     throw error(.tooDeep, "The nesting depth exceeds the maximum allowed (\(maxDepth))")
                 }
+                pos += 1
                 if try peekNonWhitespace() == UInt8(ascii: "]") {
                     pos += 1
                     value = .array([])

@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import VigilJSON
+@testable import VigilStore
+
+@Suite struct IndexTests {
+    @Test func writeGetRefreshSearch() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        let results = store.bulk([
+            BulkItem(target: "logs", operation: indexOp("1", #"{"@timestamp":"2026-01-01T00:00:02Z","a":"x"}"#)),
+            BulkItem(target: "logs", operation: indexOp("2", #"{"@timestamp":"2026-01-01T00:00:01Z","a":"y"}"#)),
+            BulkItem(target: "logs", operation: indexOp(nil, #"{"@timestamp":"2026-01-01T00:00:03Z","a":"z"}"#)),
+        ])
+        #expect(results.map(\.status) == [201, 201, 201])
+        #expect(results.map(\.seqNo) == [0, 1, 2])
+        let index = try #require(store.index(named: "logs"))
+        #expect(index.get(id: "1") != nil)
+        #expect(index.reader().liveCount == 0)
+        try index.refresh()
+        let reader = index.reader()
+        #expect(reader.liveCount == 3)
+        let seg = reader.segments[0].segment
+        // Time-sorted: doc 0 is the earliest event.
+        #expect(seg.id(0) == "2")
+        #expect(seg.timestamps[0] < seg.timestamps[1])
+        #expect(seg.find(id: "1") == 1)
+        #expect(seg.columns["a.keyword"]?.values(2) == [.string("z")])
+        #expect(seg.categories.isEmpty)
+    }
+
+    @Test func versionsUpdatesDeletesAndConflicts() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        _ = store.bulk([BulkItem(target: "i", operation: indexOp("a", #"{"n":1}"#))])
+        let index = try #require(store.index(named: "i"))
+        try index.refresh()
+        var r = index.write([indexOp("a", #"{"n":2}"#)])[0]
+        #expect(r.version == 2 && r.outcome == .updated)
+        r = index.write([indexOp("a", #"{"n":3}"#, create: true)])[0]
+        #expect(r.status == 409)
+        r = index.write([.update(id: "a", doc: ["m": 5], upsert: nil, docAsUpsert: false)])[0]
+        #expect(r.version == 3)
+        let doc = try #require(index.get(id: "a"))
+        #expect(try JSONParser().parse(doc.source) == parse(#"{"n":2,"m":5}"#))
+        r = index.write([.update(id: "a", doc: ["m": 5], upsert: nil, docAsUpsert: false)])[0]
+        #expect(r.outcome == .noop)
+        r = index.write([.delete(id: "a", ifSeqNo: nil, ifPrimaryTerm: nil)])[0]
+        #expect(r.outcome == .deleted && r.version == 4)
+        r = index.write([.delete(id: "a", ifSeqNo: nil, ifPrimaryTerm: nil)])[0]
+        #expect(r.outcome == .notFound && r.status == 404)
+        r = index.write([.update(id: "zz", doc: ["m": 1], upsert: nil, docAsUpsert: false)])[0]
+        #expect(r.error?.code == .documentMissing)
+        r = index.write([indexOp("a", #"{"n":9}"#)])[0]
+        #expect(r.version == 5 && r.outcome == .created)
+        try index.refresh()
+        #expect(index.reader().liveCount == 1)
+    }
+
+    @Test func ifSeqNoGuardsConcurrentChanges() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        let r0 = store.bulk([BulkItem(target: "i", operation: indexOp("a", "{}"))])[0]
+        let index = try #require(store.index(named: "i"))
+        let stale = index.write([.index(id: "a", source: source("{}"), create: false, ifSeqNo: r0.seqNo + 5, ifPrimaryTerm: 1)])[0]
+        #expect(stale.status == 409)
+        let fresh = index.write([.index(id: "a", source: source("{}"), create: false, ifSeqNo: r0.seqNo, ifPrimaryTerm: 1)])[0]
+        #expect(fresh.status == 200)
+    }
+
+    @Test func oneBadDocumentFailsOnlyItself() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        let results = store.bulk([
+            BulkItem(target: "i", operation: indexOp("1", #"{"count":5}"#)),
+            BulkItem(target: "i", operation: indexOp("2", #"{"count":"five"}"#)),
+            BulkItem(target: "i", operation: indexOp("3", #"{"count":6"#)),
+            BulkItem(target: "i", operation: indexOp("4", #"{"count":7}"#)),
+        ])
+        #expect(results.map(\.status) == [201, 400, 400, 201])
+        #expect(results[1].error?.code == .mapperParsing)
+        #expect(results[2].error?.code == .mapperParsing)
+    }
+
+    @Test func recoveryReplaysTheLogAndKeepsSegments() throws {
+        let dir = TempDirectory()
+        do {
+            let store = try Store(directory: dir.path)
+            _ = store.bulk((0..<50).map { BulkItem(target: "r", operation: indexOp("s\($0)", #"{"i":\#($0)}"#)) })
+            try store.index(named: "r")!.refresh()
+            _ = store.bulk((0..<30).map { BulkItem(target: "r", operation: indexOp("w\($0)", #"{"i":\#($0)}"#)) })
+            _ = store.bulk([BulkItem(target: "r", operation: .delete(id: "s3", ifSeqNo: nil, ifPrimaryTerm: nil))])
+        }
+        let reopened = try Store(directory: dir.path)
+        let index = try #require(reopened.index(named: "r"))
+        #expect(index.get(id: "w29") != nil)
+        #expect(index.get(id: "s3") == nil)
+        #expect(index.get(id: "s4") != nil)
+        try index.refresh()
+        #expect(index.reader().liveCount == 79)
+        let next = index.write([indexOp("new", "{}")])[0]
+        #expect(next.seqNo == 81)
+    }
+
+    @Test func tornLogTailIsIgnored() throws {
+        let dir = TempDirectory()
+        do {
+            let store = try Store(directory: dir.path)
+            _ = store.bulk((0..<10).map { BulkItem(target: "t", operation: indexOp("d\($0)", "{}")) })
+        }
+        let walDir = dir.path + "/indices/t/wal"
+        let last = try #require(try FileManager.default.contentsOfDirectory(atPath: walDir).sorted().last)
+        let handle = try #require(FileHandle(forWritingAtPath: walDir + "/" + last))
+        handle.seekToEndOfFile()
+        handle.write(Data([0x40, 0, 0, 0, 1, 2, 3, 4, 1, 9, 9]))
+        try handle.close()
+        let reopened = try Store(directory: dir.path)
+        let index = try #require(reopened.index(named: "t"))
+        try index.refresh()
+        #expect(index.reader().liveCount == 10)
+    }
+
+    @Test func mergeKeepsEveryLiveDocument() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        for round in 0..<12 {
+            _ = store.bulk((0..<20).map { BulkItem(target: "m", operation: indexOp("r\(round)-\($0)", #"{"@timestamp":\#(round * 100 + $0),"tags":["a","b"],"ip":"10.0.0.\#($0)"}"#)) })
+            _ = store.bulk([BulkItem(target: "m", operation: .delete(id: "r\(round)-0", ifSeqNo: nil, ifPrimaryTerm: nil))])
+            try store.index(named: "m")!.refresh()
+        }
+        let index = try #require(store.index(named: "m"))
+        #expect(index.reader().segments.count <= Index.mergeFactor)
+        #expect(index.reader().liveCount == 12 * 19)
+        try index.forceMerge()
+        let reader = index.reader()
+        #expect(reader.segments.count == 1)
+        let seg = reader.segments[0].segment
+        #expect(seg.docCount == 12 * 19)
+        let doc = try #require(seg.find(id: "r5-7"))
+        #expect(seg.columns["tags.keyword"]?.values(doc) == [.string("a"), .string("b")])
+        #expect(seg.columns["ip.keyword"]?.values(doc) == [.string("10.0.0.7")])
+        #expect(Array(seg.timestamps) == Array(seg.timestamps).sorted())
+        let reopened = try Store(directory: dir.path)
+        #expect(reopened.index(named: "m")!.reader().liveCount == 12 * 19)
+    }
+
+    @Test func dataStreamsComeFromTemplates() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        guard case .object(let body) = try parse(#"{"index_patterns":["ds*"],"data_stream":{},"priority":500}"#) else { return }
+        try store.putTemplate("t", body: body)
+        let ok = store.bulk([BulkItem(target: "ds1", operation: indexOp(nil, #"{"@timestamp":131883571822010000}"#, create: true))])[0]
+        #expect(ok.status == 201)
+        #expect(ok.index.hasPrefix(".ds-ds1-"))
+        #expect(ok.index.hasSuffix("-000001"))
+        let noTimestamp = store.bulk([BulkItem(target: "ds1", operation: indexOp(nil, "{}", create: true))])[0]
+        #expect(noTimestamp.status == 400)
+        let notCreate = store.bulk([BulkItem(target: "ds1", operation: indexOp("x", #"{"@timestamp":1}"#))])[0]
+        #expect(notCreate.error?.code == .illegalArgument)
+        #expect(try store.resolve("ds1").count == 1)
+        #expect(try store.resolve("ds*").count == 1)
+        #expect(try store.resolve("*").count == 1)
+        #expect(throws: StoreError.self) { try store.deleteTemplate("t") }
+        let reopened = try Store(directory: dir.path)
+        #expect(reopened.dataStream(named: "ds1")?.indices == [ok.index])
+    }
+
+    @Test(arguments: ["UPPER", "_under", "a b", "a/b", "..", String(repeating: "x", count: 256)])
+    func invalidIndexNames(_ name: String) {
+        #expect(throws: StoreError.self) { try Store.validateIndexName(name) }
+    }
+}
