@@ -160,7 +160,10 @@ def test_filter_path(server, two_indices):
                        headers={"Content-Type": "application/x-ndjson"})
     assert r.json() == {"errors": False, "items": [{"index": {"status": 201}}, {"index": {"status": 201}}]}
     assert r.text.startswith("{\n  \"errors\" : false")
-    # Elasticsearch does not filter error bodies (newErrorBuilder disables filtering)
+
+
+def test_filter_path_not_applied_to_errors(server):
+    # Elasticsearch does not filter error bodies (RestChannel.newErrorBuilder disables filtering)
     r = server.get("/no-such-index-fp/_search?filter_path=took")
     assert r.status == 404
     body = r.json()

@@ -18,11 +18,12 @@ def test_doc_lifecycle(server):
     r = server.request("PUT", f"/{idx}/_doc/1", {"a": 1})
     assert r.status == 201, r
     b = r.json()
+    # exactly the fields of Elasticsearch's index response (no "status" outside _bulk items)
+    assert set(b) == {"_index", "_id", "_version", "result", "_shards", "_seq_no", "_primary_term"}, b
     assert b["_index"] == idx and b["_id"] == "1"
     assert b["_version"] == 1 and b["result"] == "created"
     assert b["_seq_no"] == 0 and b["_primary_term"] == 1
     assert b["_shards"]["failed"] == 0 and b["_shards"]["successful"] >= 1
-    assert r.header("Location") == f"/{idx}/_doc/1"
 
     r = server.request("PUT", f"/{idx}/_doc/1", {"a": 2})
     assert r.status == 200, r
@@ -72,10 +73,21 @@ def test_doc_lifecycle(server):
     r = server.request("DELETE", f"/{idx}/_doc/1")
     assert r.status == 404, r
     assert r.json()["result"] == "not_found"
+    nf_version = r.json()["_version"]
     # re-creating a deleted id works and continues the version sequence
+    # (Elasticsearch keeps delete tombstones: here 3 -> 4 (not_found) -> 5)
     r = server.request("PUT", f"/{idx}/_create/1", {"a": 9})
-    assert r.status == 201 and r.json()["_version"] == 4, r
+    assert r.status == 201 and r.json()["result"] == "created", r
+    assert r.json()["_version"] > 3 and r.json()["_version"] == nf_version + 1, r
     assert server.count(idx) == 4
+
+
+def test_created_location_header(server):
+    idx = unique("loc")
+    r = server.request("PUT", f"/{idx}/_doc/1", {"a": 1})
+    assert r.status == 201 and r.header("Location") == f"/{idx}/_doc/1", r.headers
+    r = server.request("PUT", f"/{idx}/_doc/1", {"a": 1})
+    assert r.status == 200 and r.header("Location") is None, r.headers
 
 
 def test_doc_with_client(es):
@@ -210,13 +222,23 @@ def test_bulk_without_index(server):
     assert "index is missing" in err["reason"], err
 
 
-def test_bulk_request_level_errors(server):
-    idx = unique("bulkerr")
+def test_bulk_empty_body(server):
+    idx = unique("bulkempty")
     r = server.request("POST", f"/{idx}/_bulk", b"", headers=NDJSON)
     assert_es_error(r, 400, "parse_exception", reason="request body is required")
+    assert server.request("HEAD", f"/{idx}").status == 404
+
+
+def test_bulk_unknown_action(server):
+    idx = unique("bulkunknown")
     r = server.request("POST", f"/{idx}/_bulk", ndjson([{"frobnicate": {}}, {"a": 1}]), headers=NDJSON)
     assert_es_error(r, 400, "illegal_argument_exception",
                     reason_startswith="Malformed action/metadata line [1], expected one of [create, delete, index, update] but found [frobnicate]")
+    assert server.request("HEAD", f"/{idx}").status == 404, "a rejected bulk must not create the index"
+
+
+def test_bulk_missing_final_newline(server):
+    idx = unique("bulknonl")
     r = server.request("POST", f"/{idx}/_bulk", b'{"index":{}}\n{"a":1}', headers=NDJSON)
     assert_es_error(r, 400, "illegal_argument_exception",
                     reason="The bulk request must be terminated by a newline [\\n]")

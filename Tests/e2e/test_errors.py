@@ -44,6 +44,14 @@ def sentinel(server):
     return idx, check
 
 
+def scratch_index(server) -> str:
+    """A throwaway index for hostile writes, so a wrongly accepted write cannot
+    disturb the sentinel index that every test re-counts."""
+    idx = unique("scratch")
+    assert server.request("PUT", f"/{idx}", {}).status == 200
+    return idx
+
+
 # --------------------------------------------------------------------------- routing errors
 
 
@@ -94,7 +102,8 @@ def test_wrong_method_on_index(server, sentinel):
 
 
 def test_unsupported_content_type(server, sentinel):
-    idx, check = sentinel
+    _, check = sentinel
+    idx = scratch_index(server)
     # curl -d defaults to application/x-www-form-urlencoded, which Elasticsearch refuses
     r = server.request("POST", f"/{idx}/_doc", b'{"a":1}',
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -127,21 +136,30 @@ def test_malformed_search_body(server, sentinel, body):
 
 @pytest.mark.parametrize("body", [b'{"a": ', b'{"a": 1', b'{"a" 1}', b'{"a": tru}', b'{"a": 1}}', b"\x00\x01"])
 def test_malformed_doc_body(server, sentinel, body):
-    idx, check = sentinel
+    _, check = sentinel
+    idx = scratch_index(server)
     r = server.request("PUT", f"/{idx}/_doc/bad", body)
     assert_es_error(r, 400, MALFORMED_JSON_ERRORS)
     assert server.get(f"/{idx}/_doc/bad").status == 404
     check()
 
 
-def test_non_object_doc_and_missing_body(server, sentinel):
-    idx, check = sentinel
+def test_non_object_doc(server, sentinel):
+    _, check = sentinel
+    idx = scratch_index(server)
     for body in (b"[1, 2]", b'"just a string"', b"42"):
         r = server.request("PUT", f"/{idx}/_doc/bad", body)
         assert_es_error(r, 400, PARSE_DOC_ERRORS | {"parsing_exception", "x_content_parse_exception",
                                                     "illegal_argument_exception"})
-    r = server.request("PUT", f"/{idx}/_doc/bad")
-    assert_es_error(r, 400, "parse_exception", reason="request body is required")
+    check()
+
+
+def test_missing_body(server, sentinel):
+    _, check = sentinel
+    idx = scratch_index(server)
+    for method, path in (("PUT", f"/{idx}/_doc/bad"), ("POST", f"/{idx}/_doc"), ("PUT", f"/{idx}/_create/bad")):
+        r = server.request(method, path)
+        assert_es_error(r, 400, "parse_exception", reason="request body is required")
     check()
 
 
@@ -228,7 +246,8 @@ def _nested_bool(depth: int) -> bytes:
 
 @pytest.mark.parametrize("kind", ["objects", "arrays"])
 def test_deep_nesting_doc(server, sentinel, kind):
-    idx, check = sentinel
+    _, check = sentinel
+    idx = scratch_index(server)
     body = _nested_objects(10_000) if kind == "objects" else _nested_arrays(10_000)
     r = server.request("PUT", f"/{idx}/_doc/deep", body)
     assert_es_error(r, 400)
@@ -268,7 +287,8 @@ def test_deep_nesting_bulk(server, sentinel):
 
 
 def test_invalid_utf8_doc(server, sentinel):
-    idx, check = sentinel
+    _, check = sentinel
+    idx = scratch_index(server)
     for body in (b'{"a": "\xff\xfe"}', b'{"a": "ok\xe2\x82"}', b'{"\xfe": 1}', b'{"a": ["\x80"]}'):
         r = server.request("PUT", f"/{idx}/_doc/utf8", body)
         assert_es_error(r, 400)
@@ -292,13 +312,19 @@ def test_invalid_utf8_in_bulk_item(server, sentinel):
     check()
 
 
-def test_truncated_bulk_bodies(server, sentinel):
+def test_truncated_bulk_no_final_newline(server, sentinel):
     idx, check = sentinel
-    target = unique("trunc")
-    # no final newline
+    target = unique("truncnl")
     r = server.request("POST", f"/{target}/_bulk", b'{"index":{}}\n{"a":1}\n{"index":{}}\n{"a":', headers=NDJSON)
     assert_es_error(r, 400, "illegal_argument_exception",
                     reason="The bulk request must be terminated by a newline [\\n]")
+    assert server.request("HEAD", f"/{target}").status == 404
+    check()
+
+
+def test_truncated_bulk_bodies(server, sentinel):
+    idx, check = sentinel
+    target = unique("trunc")
     # action line cut in the middle
     r = server.request("POST", f"/{target}/_bulk", b'{"index":{"_id":"1"\n', headers=NDJSON)
     assert_es_error(r, 400)

@@ -184,12 +184,18 @@ def test_put_mapping(server, es):
     r = server.request("PUT", f"/{idx}/_mapping", {"properties": {"l": {"type": "keyword"}}})
     assert_es_error(r, 400, "illegal_argument_exception",
                     reason="mapper [l] cannot be changed from type [long] to [keyword]")
-    # GET /<index>/_mapping/field/<field>
+    r = server.request("PUT", "/no-such-index-putmap/_mapping", {"properties": {"a": {"type": "long"}}})
+    assert_es_error(r, 404, "index_not_found_exception")
+
+
+def test_get_field_mapping(server, es):
+    idx = unique("fieldmap")
+    es.indices.create(index=idx, mappings={"properties": {"l": {"type": "long"}, "o": {"properties": {"k": {"type": "keyword"}}}}})
     r = server.get(f"/{idx}/_mapping/field/l")
     assert r.status == 200, r
     assert r.json() == {idx: {"mappings": {"l": {"full_name": "l", "mapping": {"l": {"type": "long"}}}}}}
-    r = server.request("PUT", "/no-such-index-putmap/_mapping", {"properties": {"a": {"type": "long"}}})
-    assert_es_error(r, 404, "index_not_found_exception")
+    r = server.get(f"/{idx}/_mapping/field/o.k")
+    assert r.json() == {idx: {"mappings": {"o.k": {"full_name": "o.k", "mapping": {"k": {"type": "keyword"}}}}}}
 
 
 def test_dynamic_mapping(es, server):
