@@ -3,11 +3,14 @@ import VigilJSON
 @testable import VigilStore
 
 @Suite struct MappingTests {
-    func map(_ json: String, mapping: Mapping = Mapping()) throws -> (MappedDocument, Mapping) {
+    /// Maps one document; returns its values by path.
+    func map(_ json: String, mapping: Mapping = Mapping()) throws -> ([String: [FieldValue]], Mapping) {
         var mapper = DocumentMapper(mapping: mapping)
         guard case .object(let o) = try parse(json) else { throw StoreError(.internal, "not an object") }
         let doc = try mapper.map(o, id: "1")
-        return (doc, mapper.mapping)
+        var byPath: [String: [FieldValue]] = [:]
+        for (slot, value) in doc.fields { byPath[mapper.slots.paths[slot], default: []].append(value) }
+        return (byPath, mapper.mapping)
     }
 
     @Test func dynamicMappingInfersAsElasticsearch() throws {
@@ -23,25 +26,25 @@ import VigilJSON
         #expect(m.field(at: "o.x")?.type == .text)
         #expect(m.field(at: "nothing") == nil)
         #expect(m.field(at: "port")?.type == .text)
-        #expect(doc.fields["d"] == [.date(DateFormats.epochMillis(year: 2026, month: 1, day: 2, hour: 3, minute: 4, second: 5))])
-        #expect(doc.fields["s.keyword"] == [.string("hello")])
+        #expect(doc["d"] == [.date(DateFormats.epochMillis(year: 2026, month: 1, day: 2, hour: 3, minute: 4, second: 5))])
+        #expect(doc["s.keyword"] == [.string("hello")])
     }
 
     @Test func dottedKeysMapLikeObjects() throws {
         let (doc, m) = try map(#"{"process.pid":12,"process":{"name":"x"}}"#)
         #expect(m.field(at: "process")?.type == .object)
         #expect(m.field(at: "process.pid")?.type == .long)
-        #expect(doc.fields["process.pid"] == [.int(12)])
-        #expect(doc.fields["process.name"] == [.string("x")])
+        #expect(doc["process.pid"] == [.int(12)])
+        #expect(doc["process.name"] == [.string("x")])
     }
 
     @Test func explicitTypesConvertAndReject() throws {
         let mapping = try Mapping(json: parse(#"{"properties":{"n":{"type":"integer"},"ip":{"type":"ip"},"t":{"type":"date"},"k":{"type":"keyword","ignore_above":3}}}"#))
         let (doc, _) = try map(#"{"n":"42","ip":"10.1.2.3","t":131883571822010000,"k":["ab","abcd"]}"#, mapping: mapping)
-        #expect(doc.fields["n"] == [.int(42)])
-        #expect(doc.fields["ip"] == [.ip(IPAddress("10.1.2.3")!)])
-        #expect(doc.fields["t"] == [.date(131_883_571_822_010_000)])
-        #expect(doc.fields["k"] == [.string("ab")])
+        #expect(doc["n"] == [.int(42)])
+        #expect(doc["ip"] == [.ip(IPAddress("10.1.2.3")!)])
+        #expect(doc["t"] == [.date(131_883_571_822_010_000)])
+        #expect(doc["k"] == [.string("ab")])
         #expect(throws: StoreError.self) { try map(#"{"n":"abc"}"#, mapping: mapping) }
         #expect(throws: StoreError.self) { try map(#"{"n":3000000000}"#, mapping: mapping) }
         #expect(throws: StoreError.self) { try map(#"{"ip":"not-an-ip"}"#, mapping: mapping) }

@@ -8,22 +8,20 @@ extension Index {
     @discardableResult
     public func refresh() throws(StoreError) -> Bool {
         try state.withLock { (s) throws(StoreError) -> Bool in
-            let docs = s.buffer.compactMap { $0 }
-            if docs.isEmpty && !s.deletesDirty && !s.mappingDirty {
-                if !s.buffer.isEmpty { s.buffer = [] }
+            if s.buffer.isEmpty && !s.deletesDirty && !s.mappingDirty {
+                if s.buffer.docCount > 0 { s.buffer = WriteBuffer() }
                 return false
             }
             let generation = try wal.roll()
-            if !docs.isEmpty {
+            if !s.buffer.isEmpty {
                 let segName = "seg-" + String(format6: s.nextSegment)
-                let sealed = docs.map { SealDocument(id: $0.id, seqNo: $0.seqNo, version: $0.version, source: $0.source, fields: $0.fields, timestamp: $0.timestamp) }
-                _ = try SegmentWriter.write(sealed, name: segName, directory: directory + "/segments")
+                _ = try SegmentWriter.write(s.buffer, paths: s.mapper.slots.paths, name: segName, directory: directory + "/segments")
                 let segment = try Segment(directory: directory + "/segments/" + segName)
                 s.nextSegment += 1
                 s.segments.append(SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount)))
             }
             try commit(&s, walGeneration: generation)
-            s.buffer = []
+            s.buffer = WriteBuffer()
             s.bufferIndex = [:]
             wal.removeGenerations(before: generation)
             try maybeMerge(&s)
@@ -66,25 +64,12 @@ extension Index {
 
     /// Rewrites the chosen segments' live documents into one segment, from their columns.
     func merge(_ chosen: [Int], _ s: inout IndexState) throws(StoreError) {
-        var docs: [SealDocument] = []
-        for i in chosen {
-            let e = s.segments[i]
-            let seg = e.segment
-            let columns = seg.columns
-            for doc in 0..<seg.docCount where !e.deletes.contains(doc) {
-                var fields: [String: [FieldValue]] = [:]
-                for (path, column) in columns {
-                    let values = column.values(doc)
-                    if !values.isEmpty { fields[path] = values }
-                }
-                let ts = seg.timestamps[doc]
-                docs.append(SealDocument(id: seg.id(doc), seqNo: seg.seqNo(doc), version: seg.version(doc), source: seg.sourceBytes(doc), fields: fields, timestamp: ts == Int64.min ? nil : ts))
-            }
-        }
+        var merged = WriteBuffer()
+        for i in chosen { merged.append(segment: s.segments[i].segment, deletes: s.segments[i].deletes, mapper: &s.mapper) }
         var kept = s.segments.enumerated().filter { !chosen.contains($0.offset) }.map(\.element)
-        if !docs.isEmpty {
+        if !merged.isEmpty {
             let segName = "seg-" + String(format6: s.nextSegment)
-            _ = try SegmentWriter.write(docs, name: segName, directory: directory + "/segments")
+            _ = try SegmentWriter.write(merged, paths: s.mapper.slots.paths, name: segName, directory: directory + "/segments")
             let segment = try Segment(directory: directory + "/segments/" + segName)
             s.nextSegment += 1
             kept.append(SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount)))
@@ -105,5 +90,5 @@ extension Index {
     }
 
     /// Whether unrefreshed writes are waiting.
-    public var hasPendingWrites: Bool { state.withLock { !$0.buffer.isEmpty || $0.deletesDirty } }
+    public var hasPendingWrites: Bool { state.withLock { $0.buffer.docCount > 0 || $0.deletesDirty } }
 }

@@ -23,14 +23,16 @@ extension Index {
                 for op in operations { results.append(.failure(index: name, id: op.id ?? "", e)) }
                 return nil
             }
-            var mapper = DocumentMapper(mapping: s.mapping)
+            var mapper = s.mapper
+            s.mapper = DocumentMapper(mapping: Mapping())
             for (i, op) in operations.enumerated() {
                 results.append(apply(op, parsed: parsed[i], mapper: &mapper, state: &s, log: &log))
             }
             if mapper.changed {
-                s.mapping = mapper.mapping
+                mapper.clearChanged()
                 s.mappingDirty = true
             }
+            s.mapper = mapper
             guard !log.isEmpty else { return 0 }
             do throws(StoreError) {
                 return try wal.append(log)
@@ -49,8 +51,12 @@ extension Index {
                 return results.map { $0.error == nil ? .failure(index: name, id: $0.id, error) : $0 }
             }
         }
+        // Like Elasticsearch's indexing buffer: a full buffer is sealed without waiting for the interval.
+        if state.withLock({ $0.buffer.byteSize > Index.maxBufferBytes }) { _ = try? refresh() }
         return results
     }
+
+    static let maxBufferBytes = 128 << 20
 
     static func parseSource(_ source: [UInt8], id: String?) -> Result<JSONObject, StoreError> {
         do {
@@ -135,9 +141,10 @@ extension Index {
         } catch {
             return .failure(index: name, id: id, error)
         }
-        let timestamp = Index.timestamp(of: mapped)
+        let timestamp = Index.timestamp(of: mapped, mapper.slots)
         if dataStream != nil {
-            let count = mapped.fields[Index.timestampField]?.count ?? 0
+            let slot = mapper.slots.slot(ifKnown: Index.timestampField)
+            let count = mapped.fields.reduce(0) { $0 + ($1.slot == slot ? 1 : 0) }
             if count == 0 {
                 return .failure(index: name, id: id, StoreError(.mapperParsing, "data stream timestamp field [\(Index.timestampField)] is missing"))
             }
@@ -150,8 +157,7 @@ extension Index {
         s.nextSeqNo += 1
         if let current { Index.remove(current, id: id, state: &s) }
         s.tombstones[id] = nil
-        s.bufferIndex[id] = s.buffer.count
-        s.buffer.append(BufferedDocument(id: id, seqNo: seqNo, version: version, source: source, fields: mapped.fields, timestamp: timestamp))
+        s.bufferIndex[id] = s.buffer.append(id: id, seqNo: seqNo, version: version, timestamp: timestamp, source: source, fields: mapped.fields)
         WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log)
         return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: current == nil ? .created : .updated, status: current == nil ? 201 : 200)
     }
@@ -172,28 +178,31 @@ extension Index {
         return nil
     }
 
-    static func timestamp(of mapped: MappedDocument) -> Int64? {
-        if case .date(let ms)? = mapped.fields[timestampField]?.first { return ms }
+    static func timestamp(of mapped: MappedDocument, _ slots: FieldSlots) -> Int64? {
+        guard let slot = slots.slot(ifKnown: timestampField) else { return nil }
+        for (s, value) in mapped.fields where s == slot {
+            if case .date(let ms) = value { return ms }
+        }
         return nil
     }
 
     static func version(of location: Location, in s: IndexState) -> Int64 {
         switch location {
-        case .buffer(let i): return s.buffer[i]!.version
+        case .buffer(let i): return s.buffer.versions[i]
         case .segment(let si, let doc): return s.segments[si].segment.version(doc)
         }
     }
 
     static func seqNo(of location: Location, in s: IndexState) -> Int64 {
         switch location {
-        case .buffer(let i): return s.buffer[i]!.seqNo
+        case .buffer(let i): return s.buffer.seqNos[i]
         case .segment(let si, let doc): return s.segments[si].segment.seqNo(doc)
         }
     }
 
     static func source(of location: Location, in s: IndexState) -> [UInt8] {
         switch location {
-        case .buffer(let i): return s.buffer[i]!.source
+        case .buffer(let i): return s.buffer.source(i)
         case .segment(let si, let doc): return s.segments[si].segment.sourceBytes(doc)
         }
     }
@@ -201,7 +210,7 @@ extension Index {
     static func remove(_ location: Location, id: String, state s: inout IndexState) {
         switch location {
         case .buffer(let i):
-            s.buffer[i] = nil
+            s.buffer.kill(i)
             s.bufferIndex[id] = nil
         case .segment(let si, let doc):
             s.segments[si].deletes.insert(doc)
@@ -231,14 +240,12 @@ extension Index {
         case .delete:
             s.tombstones[r.id] = r.version
         case .index:
-            var mapper = DocumentMapper(mapping: s.mapping)
-            guard case .success(let object) = parseSource(r.source, id: r.id), let mapped = try? mapper.map(object, id: r.id) else { return }
-            if mapper.changed {
-                s.mapping = mapper.mapping
+            guard case .success(let object) = parseSource(r.source, id: r.id), let mapped = try? s.mapper.map(object, id: r.id) else { return }
+            if s.mapper.changed {
+                s.mapper.clearChanged()
                 s.mappingDirty = true
             }
-            s.bufferIndex[r.id] = s.buffer.count
-            s.buffer.append(BufferedDocument(id: r.id, seqNo: r.seqNo, version: r.version, source: r.source, fields: mapped.fields, timestamp: timestamp(of: mapped)))
+            s.bufferIndex[r.id] = s.buffer.append(id: r.id, seqNo: r.seqNo, version: r.version, timestamp: timestamp(of: mapped, s.mapper.slots), source: r.source, fields: mapped.fields)
         }
     }
 }

@@ -15,15 +15,6 @@ public final class Index: Sendable {
 
     public static let timestampField = "@timestamp"
 
-    struct BufferedDocument {
-        var id: String
-        var seqNo: Int64
-        var version: Int64
-        var source: [UInt8]
-        var fields: [String: [FieldValue]]
-        var timestamp: Int64?
-    }
-
     struct SegmentEntry {
         var segment: Segment
         var deletes: Bitmap
@@ -32,10 +23,10 @@ public final class Index: Sendable {
     }
 
     struct IndexState {
-        var mapping: Mapping
+        var mapper: DocumentMapper
         var settings: IndexSettings
         var segments: [SegmentEntry] = []
-        var buffer: [BufferedDocument?] = []
+        var buffer = WriteBuffer()
         var bufferIndex: [String: Int] = [:]
         var tombstones: [String: Int64] = [:]
         var nextSeqNo: Int64 = 0
@@ -44,6 +35,13 @@ public final class Index: Sendable {
         var deletesDirty = false
         var failure: StoreError?
         var closed = false
+
+        var mapping: Mapping { mapper.mapping }
+
+        init(mapping: Mapping, settings: IndexSettings) {
+            mapper = DocumentMapper(mapping: mapping)
+            self.settings = settings
+        }
     }
 
     /// Where an id currently lives.
@@ -132,7 +130,7 @@ public final class Index: Sendable {
             var m = s.mapping
             try m.merge(update)
             try FileIO.writeAtomically(directory + "/mapping.json", JSONWriter().encode(m.json))
-            s.mapping = m
+            s.mapper.reset(to: m)
         }
     }
 
@@ -168,8 +166,7 @@ public final class Index: Sendable {
         state.withLock { s in
             switch Index.locate(id, in: s) {
             case .buffer(let i)?:
-                let d = s.buffer[i]!
-                return StoredDocument(index: name, id: id, version: d.version, seqNo: d.seqNo, source: d.source)
+                return StoredDocument(index: name, id: id, version: s.buffer.versions[i], seqNo: s.buffer.seqNos[i], source: s.buffer.source(i))
             case .segment(let si, let doc)?:
                 let seg = s.segments[si].segment
                 return StoredDocument(index: name, id: id, version: seg.version(doc), seqNo: seg.seqNo(doc), source: seg.sourceBytes(doc))

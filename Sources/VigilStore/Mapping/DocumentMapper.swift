@@ -11,140 +11,216 @@ public enum FieldValue: Sendable, Equatable, Hashable {
     case ip(IPAddress)
 }
 
-/// A document turned into typed values per indexed field path.
+/// A document turned into typed values per indexed field, in document order.
+/// Fields are named by slot: `DocumentMapper.slots.paths[slot]` is the dotted path.
 public struct MappedDocument: Sendable {
-    public var fields: [String: [FieldValue]] = [:]
+    public var fields: [(slot: Int, value: FieldValue)] = []
+}
+
+/// Numbers every indexed field path once, so per-value work indexes arrays instead of hashing paths.
+public struct FieldSlots: Sendable {
+    public private(set) var paths: [String] = []
+    private var slotOf: [String: Int] = [:]
+
+    public mutating func slot(_ path: String) -> Int {
+        if let s = slotOf[path] { return s }
+        let s = paths.count
+        paths.append(path)
+        slotOf[path] = s
+        return s
+    }
+
+    public func slot(ifKnown path: String) -> Int? { slotOf[path] }
 }
 
 /// Maps source documents against a mapping, growing it by dynamic mapping where allowed.
-public struct DocumentMapper {
+/// Kept for the life of an index so its lookup tables are built once.
+public struct DocumentMapper: Sendable {
     public private(set) var mapping: Mapping
     public private(set) var changed = false
+    public private(set) var slots = FieldSlots()
     var docID = ""
-    var fields: [String: [FieldValue]] = [:]
+    var fields: [(slot: Int, value: FieldValue)] = []
+
+    /// A mapped field with its column slots precomputed.
+    struct Resolved: Sendable {
+        var field: FieldMapping
+        var slot: Int
+        var subfields: [(slot: Int, field: FieldMapping)]
+    }
+
+    /// Every field of the mapping by full dotted path, so a lookup is one hash.
+    var resolved: [String: Resolved] = [:]
 
     public init(mapping: Mapping) {
         self.mapping = mapping
+        rebuild()
+    }
+
+    /// Replaces the mapping (after `PUT _mapping`), keeping slot numbers.
+    public mutating func reset(to mapping: Mapping) {
+        self.mapping = mapping
+        rebuild()
+    }
+
+    public mutating func clearChanged() { changed = false }
+
+    /// The slot of a path, registering it if new (merges use this for columns of old segments).
+    public mutating func slot(for path: String) -> Int { slots.slot(path) }
+
+    private mutating func rebuild() {
+        resolved = [:]
+        func walk(_ props: [String: FieldMapping], _ prefix: String) {
+            for (k, f) in props {
+                let path = prefix.isEmpty ? k : prefix + "." + k
+                register(f, path)
+                if f.isObject { walk(f.properties, path) }
+            }
+        }
+        walk(mapping.properties, "")
+    }
+
+    private mutating func register(_ f: FieldMapping, _ path: String) {
+        if f.isObject || f.type == .alias {
+            resolved[path] = Resolved(field: f, slot: -1, subfields: [])
+            return
+        }
+        let slot = slots.slot(path)
+        let subs = f.fields.keys.sorted().map { (slots.slot(path + "." + $0), f.fields[$0]!) }
+        resolved[path] = Resolved(field: f, slot: slot, subfields: subs)
     }
 
     /// Maps one document; on error the mapping is left as it was before this document.
     public mutating func map(_ source: JSONObject, id: String) throws(StoreError) -> MappedDocument {
         let before = mapping
         let beforeChanged = changed
+        let beforeResolved = resolved
+        changed = false
         docID = id
-        fields = [:]
+        fields.removeAll(keepingCapacity: true)
         do throws(StoreError) {
-            try mapObject(source, path: [], dynamic: mapping.dynamic, depth: 1)
+            try mapObject(source, prefix: "", dynamic: mapping.dynamic, depth: 1)
         } catch {
-            mapping = before
+            if changed {
+                mapping = before
+                resolved = beforeResolved
+            }
             changed = beforeChanged
             throw error
         }
+        changed = changed || beforeChanged
         return MappedDocument(fields: fields)
     }
 
-    private func lookup(_ parts: [String]) -> FieldMapping? {
-        var props = mapping.properties
-        var current: FieldMapping?
-        for p in parts {
-            guard let f = props[p] else { return nil }
-            current = f
-            props = f.properties
-        }
-        return current
+    private mutating func insertField(_ f: FieldMapping, at path: String) {
+        mapping.insert(f, at: path.split(separator: ".", omittingEmptySubsequences: false).map(String.init))
+        register(f, path)
+        changed = true
     }
 
-    private mutating func mapObject(_ object: JSONObject, path: [String], dynamic: String, depth: Int) throws(StoreError) {
+    static func lastPart(_ path: String) -> String {
+        String(path.split(separator: ".", omittingEmptySubsequences: false).last ?? "")
+    }
+
+    static func parent(_ path: String) -> String {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count > 1 ? parts.dropLast().joined(separator: ".") : "_doc"
+    }
+
+    private mutating func mapObject(_ object: JSONObject, prefix: String, dynamic: String, depth: Int) throws(StoreError) {
         for e in object.entries {
-            let keyParts = e.key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            if e.key.isEmpty || keyParts.contains(where: \.isEmpty) {
-                throw StoreError(.mapperParsing, "field name cannot be an empty string or contain only dots: [\(e.key)]")
+            let key = e.key
+            if key.isEmpty {
+                throw StoreError(.mapperParsing, "field name cannot be an empty string")
             }
-            var parts = path
+            if !key.utf8.contains(UInt8(ascii: ".")) {
+                try mapValue(e.value, path: prefix.isEmpty ? key : prefix + "." + key, dynamic: dynamic, depth: depth)
+                continue
+            }
+            // A dotted key names nested objects; each intermediate one may set its own dynamic mode.
+            let keyParts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if keyParts.contains(where: \.isEmpty) {
+                throw StoreError(.mapperParsing, "field name cannot contain only whitespace or dots: [\(key)]")
+            }
+            var path = prefix
             var mode = dynamic
-            // Intermediate objects of a dotted key take their own dynamic setting.
-            for (i, k) in keyParts.enumerated() {
-                parts.append(k)
-                if i < keyParts.count - 1 {
-                    if let f = lookup(parts) {
-                        if !f.isObject {
-                            throw StoreError(.mapperParsing, "Could not dynamically add mapping for field [\((path + keyParts).joined(separator: "."))]. Existing mapping for [\(parts.joined(separator: "."))] must be of type object but found [\(f.type.rawValue)].")
-                        }
-                        mode = f.dynamic ?? mode
-                    } else if !(try ensureObject(parts, mode: mode)) {
-                        parts = []
-                        break
+            var ignored = false
+            for k in keyParts.dropLast() {
+                path = path.isEmpty ? k : path + "." + k
+                if let r = resolved[path] {
+                    if !r.field.isObject {
+                        throw StoreError(.mapperParsing, "Could not dynamically add mapping for field [\(prefix.isEmpty ? key : prefix + "." + key)]. Existing mapping for [\(path)] must be of type object but found [\(r.field.type.rawValue)].")
                     }
+                    mode = r.field.dynamic ?? mode
+                } else if !(try ensureObject(path, mode: mode)) {
+                    ignored = true
+                    break
                 }
             }
-            if parts.isEmpty { continue }
-            try mapValue(e.value, parts: parts, dynamic: mode, depth: depth + keyParts.count - 1)
+            if ignored { continue }
+            path = path.isEmpty ? keyParts.last! : path + "." + keyParts.last!
+            try mapValue(e.value, path: path, dynamic: mode, depth: depth + keyParts.count - 1)
         }
     }
 
-    /// Adds an object mapping at `parts` when dynamic mapping allows; false when the subtree is ignored.
-    private mutating func ensureObject(_ parts: [String], mode: String) throws(StoreError) -> Bool {
+    /// Adds an object mapping at `path` when dynamic mapping allows; false when the subtree is ignored.
+    private mutating func ensureObject(_ path: String, mode: String) throws(StoreError) -> Bool {
         switch mode {
         case "strict":
-            throw StoreError(.mapperParsing, "[\(parts.joined(separator: "."))] mapping set to strict, dynamic introduction of [\(parts.last!)] within [\(parts.count > 1 ? parts.dropLast().joined(separator: ".") : "_doc")] is not allowed",
-                causedBy: nil).withType("strict_dynamic_mapping_exception")
+            throw StoreError(.mapperParsing, "[\(path)] mapping set to strict, dynamic introduction of [\(DocumentMapper.lastPart(path))] within [\(DocumentMapper.parent(path))] is not allowed").withType("strict_dynamic_mapping_exception")
         case "false", "runtime":
             return false
         default:
-            if parts.count > Mapping.depthLimit - 1 {
-                throw StoreError(.mapperParsing, "Limit of mapping depth [\(Mapping.depthLimit)] has been exceeded due to object field [\(parts.joined(separator: "."))]")
+            if path.split(separator: ".").count > Mapping.depthLimit - 1 {
+                throw StoreError(.mapperParsing, "Limit of mapping depth [\(Mapping.depthLimit)] has been exceeded due to object field [\(path)]")
             }
-            mapping.insert(FieldMapping(type: .object), at: parts)
-            changed = true
+            insertField(FieldMapping(type: .object), at: path)
             return true
         }
     }
 
-    private mutating func mapValue(_ value: JSONValue, parts: [String], dynamic: String, depth: Int) throws(StoreError) {
-        let existing = lookup(parts)
+    private mutating func mapValue(_ value: JSONValue, path: String, dynamic: String, depth: Int) throws(StoreError) {
+        let existing = resolved[path]
         switch value {
         case .object(let o):
-            if let f = existing {
-                if !f.isObject {
-                    throw parseFailure(parts, f, value, cause: "Can't get text on a START_OBJECT")
+            if let r = existing {
+                if !r.field.isObject {
+                    throw parseFailure(path, r.field, value, cause: "Can't get text on a START_OBJECT")
                 }
-                if f.parameters["enabled"]?.boolValue == false { return }
-                try mapObject(o, path: parts, dynamic: f.dynamic ?? dynamic, depth: depth + 1)
+                if r.field.parameters["enabled"]?.boolValue == false { return }
+                try mapObject(o, prefix: path, dynamic: r.field.dynamic ?? dynamic, depth: depth + 1)
             } else {
                 if depth + 1 > Mapping.depthLimit {
-                    throw StoreError(.mapperParsing, "Limit of mapping depth [\(Mapping.depthLimit)] has been exceeded due to object field [\(parts.joined(separator: "."))]")
+                    throw StoreError(.mapperParsing, "Limit of mapping depth [\(Mapping.depthLimit)] has been exceeded due to object field [\(path)]")
                 }
-                guard try ensureObject(parts, mode: dynamic) else { return }
-                try mapObject(o, path: parts, dynamic: dynamic, depth: depth + 1)
+                guard try ensureObject(path, mode: dynamic) else { return }
+                try mapObject(o, prefix: path, dynamic: dynamic, depth: depth + 1)
             }
         case .array(let items):
-            for item in items { try mapValue(item, parts: parts, dynamic: dynamic, depth: depth) }
+            for item in items { try mapValue(item, path: path, dynamic: dynamic, depth: depth) }
         case .null:
-            if let f = existing, !f.isObject, let nv = f.nullValue, !nv.isNull {
-                try addLeaf(nv, parts: parts, field: f)
+            if let r = existing, !r.field.isObject, let nv = r.field.nullValue, !nv.isNull {
+                try addLeaf(nv, path: path, r)
             }
         default:
-            if let f = existing {
-                if f.isObject {
-                    let p = parts.joined(separator: ".")
-                    throw StoreError(.mapperParsing, "object mapping for [\(p)] tried to parse field [\(parts.last!)] as object, but found a concrete value")
+            if let r = existing {
+                if r.field.isObject {
+                    throw StoreError(.mapperParsing, "object mapping for [\(path)] tried to parse field [\(DocumentMapper.lastPart(path))] as object, but found a concrete value")
                 }
-                try addLeaf(value, parts: parts, field: f)
+                try addLeaf(value, path: path, r)
             } else {
                 switch dynamic {
                 case "strict":
-                    let parent = parts.count > 1 ? parts.dropLast().joined(separator: ".") : "_doc"
-                    throw StoreError(.mapperParsing, "[\(parts.joined(separator: "."))] mapping set to strict, dynamic introduction of [\(parts.last!)] within [\(parent)] is not allowed").withType("strict_dynamic_mapping_exception")
+                    throw StoreError(.mapperParsing, "[\(path)] mapping set to strict, dynamic introduction of [\(DocumentMapper.lastPart(path))] within [\(DocumentMapper.parent(path))] is not allowed").withType("strict_dynamic_mapping_exception")
                 case "false", "runtime":
                     return
                 default:
                     let f = DocumentMapper.infer(value)
-                    if mapping.leaves.count + 2 > Mapping.totalFieldsLimit {
+                    if resolved.count + 2 > Mapping.totalFieldsLimit {
                         throw StoreError(.illegalArgument, "Limit of total fields [\(Mapping.totalFieldsLimit)] has been exceeded while adding new fields [1]")
                     }
-                    mapping.insert(f, at: parts)
-                    changed = true
-                    try addLeaf(value, parts: parts, field: f)
+                    insertField(f, at: path)
+                    try addLeaf(value, path: path, resolved[path]!)
                 }
             }
         }
@@ -175,8 +251,7 @@ public struct DocumentMapper {
         return DateFormatSpec.parse(s, format: "yyyy/MM/dd HH:mm:ss Z||yyyy/MM/dd Z") != nil
     }
 
-    private func parseFailure(_ parts: [String], _ f: FieldMapping, _ value: JSONValue, cause: String) -> StoreError {
-        let path = parts.joined(separator: ".")
+    private func parseFailure(_ path: String, _ f: FieldMapping, _ value: JSONValue, cause: String) -> StoreError {
         var preview: String
         switch value {
         case .string(let s): preview = s
@@ -189,22 +264,21 @@ public struct DocumentMapper {
             causedBy: .init(type: "illegal_argument_exception", reason: cause))
     }
 
-    private mutating func addLeaf(_ value: JSONValue, parts: [String], field f: FieldMapping) throws(StoreError) {
-        let path = parts.joined(separator: ".")
-        if f.type == .alias {
+    private mutating func addLeaf(_ value: JSONValue, path: String, _ r: Resolved) throws(StoreError) {
+        if r.field.type == .alias {
             throw StoreError(.mapperParsing, "Cannot write to a field alias [\(path)].")
         }
-        if let v = try convert(value, f, parts) {
-            fields[path, default: []].append(v)
+        if let v = try convert(value, r.field, path) {
+            fields.append((r.slot, v))
         }
-        for (name, sub) in f.fields {
-            if let v = try? convert(value, sub, parts + [name]) {
-                fields[path + "." + name, default: []].append(v)
+        for (slot, sub) in r.subfields {
+            if let v = try? convert(value, sub, path) {
+                fields.append((slot, v))
             }
         }
     }
 
-    private func convert(_ value: JSONValue, _ f: FieldMapping, _ parts: [String]) throws(StoreError) -> FieldValue? {
+    private func convert(_ value: JSONValue, _ f: FieldMapping, _ path: String) throws(StoreError) -> FieldValue? {
         switch f.type.storage {
         case .string:
             let s: String
@@ -214,11 +288,11 @@ public struct DocumentMapper {
             case .uint(let u): s = String(u)
             case .double(let d): s = String(d)
             case .bool(let b): s = b ? "true" : "false"
-            default: throw parseFailure(parts, f, value, cause: "unexpected token \(value.tokenName)")
+            default: throw parseFailure(path, f, value, cause: "unexpected token \(value.tokenName)")
             }
             if let limit = f.ignoreAbove, s.count > limit { return nil }
             if f.type == .constantKeyword, let fixed = f.parameters["value"]?.stringValue, fixed != s {
-                throw StoreError(.illegalArgument, "[constant_keyword] field [\(parts.joined(separator: "."))] only accepts values that are equal to the value defined in the mappings [\(fixed)], but got [\(s)]")
+                throw StoreError(.illegalArgument, "[constant_keyword] field [\(path)] only accepts values that are equal to the value defined in the mappings [\(fixed)], but got [\(s)]")
             }
             return .string(s)
         case .int64:
@@ -232,12 +306,12 @@ public struct DocumentMapper {
                 } else if let d = Double(s), d.isFinite, abs(d) < 9.2e18 {
                     v = Int64(d.rounded(.towardZero))
                 } else {
-                    throw parseFailure(parts, f, value, cause: "For input string: \"\(s)\"")
+                    throw parseFailure(path, f, value, cause: "For input string: \"\(s)\"")
                 }
             case .uint(let u):
-                throw parseFailure(parts, f, value, cause: "Value [\(u)] is out of range for a long")
+                throw parseFailure(path, f, value, cause: "Value [\(u)] is out of range for a long")
             default:
-                throw parseFailure(parts, f, value, cause: "Current token (\(value.tokenName)) not numeric, can not use numeric value accessors")
+                throw parseFailure(path, f, value, cause: "Current token (\(value.tokenName)) not numeric, can not use numeric value accessors")
             }
             let range: ClosedRange<Int64>
             switch f.type {
@@ -248,7 +322,7 @@ public struct DocumentMapper {
             default: range = Int64.min...Int64.max
             }
             guard range.contains(v) else {
-                throw parseFailure(parts, f, value, cause: "Value [\(v)] is out of range for \(f.type == .integer ? "an" : "a") \(f.type.rawValue)")
+                throw parseFailure(path, f, value, cause: "Value [\(v)] is out of range for \(f.type == .integer ? "an" : "a") \(f.type.rawValue)")
             }
             return .int(v)
         case .double:
@@ -256,10 +330,10 @@ public struct DocumentMapper {
             case .int, .uint, .double:
                 return .double(value.doubleValue!)
             case .string(let s):
-                guard let d = Double(s), d.isFinite else { throw parseFailure(parts, f, value, cause: "For input string: \"\(s)\"") }
+                guard let d = Double(s), d.isFinite else { throw parseFailure(path, f, value, cause: "For input string: \"\(s)\"") }
                 return .double(d)
             default:
-                throw parseFailure(parts, f, value, cause: "Current token (\(value.tokenName)) not numeric, can not use numeric value accessors")
+                throw parseFailure(path, f, value, cause: "Current token (\(value.tokenName)) not numeric, can not use numeric value accessors")
             }
         case .bool:
             switch value {
@@ -267,29 +341,29 @@ public struct DocumentMapper {
             case .string("true"): return .bool(true)
             case .string("false"), .string(""): return .bool(false)
             default:
-                throw parseFailure(parts, f, value, cause: "Failed to parse value [\(value.stringValue ?? value.jsonString)] as only [true] or [false] are allowed.")
+                throw parseFailure(path, f, value, cause: "Failed to parse value [\(value.stringValue ?? value.jsonString)] as only [true] or [false] are allowed.")
             }
         case .date:
             let format = f.parameters["format"]?.stringValue
             switch value {
             case .int(let i):
                 if let format, !format.contains("epoch") {
-                    throw parseFailure(parts, f, value, cause: "failed to parse date field [\(i)] with format [\(format)]")
+                    throw parseFailure(path, f, value, cause: "failed to parse date field [\(i)] with format [\(format)]")
                 }
                 return .date(format?.hasPrefix("epoch_second") == true ? i * 1000 : i)
             case .double(let d) where d.isFinite && abs(d) < 9.2e18:
                 return .date(Int64(d.rounded(.down)))
             case .string(let s):
                 guard let ms = DateFormatSpec.parse(s, format: format) else {
-                    throw parseFailure(parts, f, value, cause: "failed to parse date field [\(s)] with format [\(format ?? "strict_date_optional_time||epoch_millis")]")
+                    throw parseFailure(path, f, value, cause: "failed to parse date field [\(s)] with format [\(format ?? "strict_date_optional_time||epoch_millis")]")
                 }
                 return .date(ms)
             default:
-                throw parseFailure(parts, f, value, cause: "failed to parse date field with format [\(format ?? "strict_date_optional_time||epoch_millis")]")
+                throw parseFailure(path, f, value, cause: "failed to parse date field with format [\(format ?? "strict_date_optional_time||epoch_millis")]")
             }
         case .ip:
             guard case .string(let s) = value, let ip = IPAddress(s) else {
-                throw parseFailure(parts, f, value, cause: "'\(value.stringValue ?? value.jsonString)' is not an IP string literal.")
+                throw parseFailure(path, f, value, cause: "'\(value.stringValue ?? value.jsonString)' is not an IP string literal.")
             }
             return .ip(ip)
         case .none:

@@ -5,16 +5,6 @@ import Darwin
 #endif
 import VigilJSON
 
-/// A document ready to be sealed into a segment.
-struct SealDocument {
-    var id: String
-    var seqNo: Int64
-    var version: Int64
-    var source: [UInt8]
-    var fields: [String: [FieldValue]]
-    var timestamp: Int64?
-}
-
 /// Builds one immutable segment directory: `columns.bin` (typed columns, 8-byte aligned
 /// sections), `source.bin` (each document's `_source` bytes) and `meta.json` (directory of sections).
 enum SegmentWriter {
@@ -31,68 +21,144 @@ enum SegmentWriter {
         }
     }
 
-    /// Writes the documents (any order) as segment `name` under `directory`; returns its metadata.
-    static func write(_ input: [SealDocument], name: String, directory: String) throws(StoreError) -> SegmentMeta {
-        let docs = input.sorted { a, b in
-            let ta = a.timestamp ?? Int64.min, tb = b.timestamp ?? Int64.min
-            return ta != tb ? ta < tb : a.seqNo < b.seqNo
+    /// Writes the buffer's live documents, sorted by (timestamp, seqNo), as segment `name`.
+    static func write(_ buffer: WriteBuffer, paths: [String], name: String, directory: String) throws(StoreError) -> SegmentMeta {
+        var order = (0..<buffer.docCount).filter { buffer.isLive($0) }
+        order.sort { a, b in
+            let ta = buffer.timestamps[a], tb = buffer.timestamps[b]
+            return ta != tb ? ta < tb : buffer.seqNos[a] < buffer.seqNos[b]
         }
+        let n = order.count
+        // rank[old] = new position, or -1 for dead documents.
+        var rank = [Int32](repeating: -1, count: buffer.docCount)
+        for (newDoc, old) in order.enumerated() { rank[old] = Int32(newDoc) }
+
         let dir = directory + "/" + name
         try FileIO.makeDirectories(dir)
         var sections = Sections()
-        var columns = JSONObject()
+        var builtins = JSONObject()
 
-        // Built-in columns.
         var sourceOffsets: [UInt64] = [0]
         var sourceBytes: [UInt8] = []
-        sourceOffsets.reserveCapacity(docs.count + 1)
-        for d in docs {
-            sourceBytes.append(contentsOf: d.source)
-            sourceOffsets.append(UInt64(sourceBytes.count))
+        sourceOffsets.reserveCapacity(n + 1)
+        sourceBytes.reserveCapacity(buffer.sourceBytes.count)
+        buffer.sourceBytes.withUnsafeBufferPointer { src in
+            for old in order {
+                sourceBytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[buffer.sourceOffsets[old]..<buffer.sourceOffsets[old + 1]]))
+                sourceOffsets.append(UInt64(sourceBytes.count))
+            }
         }
-        columns["_source_offsets"] = .object(["values": sections.add(sourceOffsets)])
-        columns["_seq_no"] = .object(["values": sections.add(docs.map(\.seqNo))])
-        columns["_version"] = .object(["values": sections.add(docs.map(\.version))])
-        columns["_timestamp"] = .object(["values": sections.add(docs.map { $0.timestamp ?? Int64.min })])
-        // _id: a sorted dictionary of unique ids, with the document of each entry.
-        let idOrder = docs.indices.sorted { docs[$0].id.utf8.lexicographicallyPrecedes(docs[$1].id.utf8) }
+        builtins["_source_offsets"] = ["values": sections.add(sourceOffsets)]
+        builtins["_seq_no"] = ["values": sections.add(order.map { buffer.seqNos[$0] })]
+        builtins["_version"] = ["values": sections.add(order.map { buffer.versions[$0] })]
+        let stamps = order.map { buffer.timestamps[$0] }
+        builtins["_timestamp"] = ["values": sections.add(stamps)]
+        // _id: a sorted dictionary of unique ids, with the document of each entry and back.
+        let ids = order.map { buffer.ids[$0] }
+        let idOrder = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
         var idOffsets: [UInt32] = [0]
         var idBytes: [UInt8] = []
         for i in idOrder {
-            idBytes.append(contentsOf: docs[i].id.utf8)
+            idBytes.append(contentsOf: ids[i].utf8)
             idOffsets.append(UInt32(idBytes.count))
         }
-        columns["_id"] = .object([
+        builtins["_id"] = [
             "dict_offsets": sections.add(idOffsets), "dict_bytes": sections.add(idBytes),
             "docs": sections.add(idOrder.map { Int32($0) }),
             "entries": sections.add(inverse(idOrder)),
-        ])
+        ]
 
-        // Field columns.
-        var kinds: [String: ColumnKind] = [:]
-        for d in docs {
-            for (path, values) in d.fields where kinds[path] == nil {
-                if let v = values.first { kinds[path] = kind(of: v) }
+        var fields = JSONObject()
+        var categories: [String] = []
+        for slot in buffer.columns.indices.sorted(by: { paths[$0] < paths[$1] }) {
+            guard let b = buffer.columns[slot] else { continue }
+            let path = paths[slot]
+            fields[path] = buildColumn(b, rank: rank, docCount: n, &sections)
+            if path == categoryField {
+                var used = Set<Int32>()
+                for (i, d) in b.docs.enumerated() where rank[Int(d)] >= 0 { used.insert(b.codes[i]) }
+                categories = used.map { b.strings[Int($0)] }.sorted()
             }
         }
-        var fieldColumns = JSONObject()
-        for path in kinds.keys.sorted() {
-            fieldColumns[path] = buildColumn(path, kinds[path]!, docs, &sections)
-        }
-
-        var categories = Set<String>()
-        for d in docs {
-            for v in d.fields[categoryField] ?? [] { if case .string(let s) = v { categories.insert(s) } }
-        }
-        let stamps = docs.compactMap(\.timestamp)
+        let present = stamps.filter { $0 != Int64.min }
         let meta = SegmentMeta(
-            name: name, docCount: docs.count, minTimestamp: stamps.min(), maxTimestamp: stamps.max(),
-            maxSeqNo: docs.map(\.seqNo).max() ?? -1, categories: categories.sorted(),
-            builtins: columns, fields: fieldColumns)
+            name: name, docCount: n, minTimestamp: present.first, maxTimestamp: present.last,
+            maxSeqNo: order.map { buffer.seqNos[$0] }.max() ?? -1, categories: categories,
+            builtins: builtins, fields: fields)
         try writeFile(dir + "/columns.bin", sections.bytes)
         try writeFile(dir + "/source.bin", sourceBytes)
         try FileIO.writeAtomically(dir + "/meta.json", JSONWriter().encode(meta.json))
         return meta
+    }
+
+    /// Lays one column out in the new document order. Single-valued columns get one slot
+    /// per document; multi-valued ones a run per document delimited by `doc_offsets`.
+    private static func buildColumn(_ b: ColumnBuilder, rank: [Int32], docCount n: Int, _ sections: inout Sections) -> JSONValue {
+        var o = JSONObject()
+        o["kind"] = .string(b.kind.rawValue)
+        o["multi"] = .bool(b.multiValued)
+        var present = [UInt64](repeating: 0, count: (n + 63) / 64)
+        // slotOf[i] = where value i of the builder goes, or -1 when its document is dead.
+        var slotOf = [Int32](repeating: -1, count: b.count)
+        let slotCount: Int
+        if b.multiValued {
+            var counts = [UInt32](repeating: 0, count: n + 1)
+            for d in b.docs where rank[Int(d)] >= 0 { counts[Int(rank[Int(d)]) + 1] += 1 }
+            for i in 0..<n { counts[i + 1] += counts[i] }
+            var next = counts
+            for (i, d) in b.docs.enumerated() {
+                let r = rank[Int(d)]
+                guard r >= 0 else { continue }
+                slotOf[i] = Int32(next[Int(r)])
+                next[Int(r)] += 1
+                present[Int(r) >> 6] |= 1 << UInt64(Int(r) & 63)
+            }
+            o["doc_offsets"] = sections.add(counts)
+            slotCount = Int(counts[n])
+        } else {
+            for (i, d) in b.docs.enumerated() {
+                let r = rank[Int(d)]
+                guard r >= 0 else { continue }
+                slotOf[i] = r
+                present[Int(r) >> 6] |= 1 << UInt64(Int(r) & 63)
+            }
+            slotCount = n
+        }
+        o["present"] = sections.add(present)
+        func scatter<T>(_ values: [T], fill: T, width: Int = 1) -> [T] {
+            var out = [T](repeating: fill, count: slotCount * width)
+            for i in 0..<b.count where slotOf[i] >= 0 {
+                for w in 0..<width { out[Int(slotOf[i]) * width + w] = values[i * width + w] }
+            }
+            return out
+        }
+        switch b.kind {
+        case .string:
+            // Sort the dictionary bytewise and renumber the codes.
+            let sorted = b.strings.indices.sorted { b.strings[$0].utf8.lexicographicallyPrecedes(b.strings[$1].utf8) }
+            var remap = [Int32](repeating: 0, count: b.strings.count)
+            var offsets: [UInt32] = [0]
+            var bytes: [UInt8] = []
+            for (newCode, old) in sorted.enumerated() {
+                remap[old] = Int32(newCode)
+                bytes.append(contentsOf: b.strings[old].utf8)
+                offsets.append(UInt32(bytes.count))
+            }
+            o["dict_offsets"] = sections.add(offsets)
+            o["dict_bytes"] = sections.add(bytes)
+            o["codes"] = sections.add(scatter(b.codes.map { remap[Int($0)] }, fill: -1))
+        case .int64, .date:
+            o["values"] = sections.add(scatter(b.ints, fill: 0))
+        case .double:
+            o["values"] = sections.add(scatter(b.doubles, fill: 0))
+        case .bool:
+            o["values"] = sections.add(scatter(b.bools, fill: 0))
+        case .ip:
+            o["values"] = sections.add(scatter(b.ips, fill: 0, width: 2))
+        case .none:
+            break
+        }
+        return .object(o)
     }
 
     static func inverse(_ order: [Int]) -> [Int32] {
@@ -110,89 +176,6 @@ enum SegmentWriter {
         case .date: return .date
         case .ip: return .ip
         }
-    }
-
-    private static func buildColumn(_ path: String, _ kind: ColumnKind, _ docs: [SealDocument], _ sections: inout Sections) -> JSONValue {
-        var multi = false
-        for d in docs where (d.fields[path]?.count ?? 0) > 1 {
-            multi = true
-            break
-        }
-        var o = JSONObject()
-        o["kind"] = .string(kind.rawValue)
-        o["multi"] = .bool(multi)
-        // Values in document order; for multi-valued columns, doc_offsets delimit each document's run.
-        var docOffsets: [UInt32] = [0]
-        var present = [UInt64](repeating: 0, count: (docs.count + 63) / 64)
-        var flat: [FieldValue?] = []
-        flat.reserveCapacity(docs.count)
-        for (i, d) in docs.enumerated() {
-            let values = (d.fields[path] ?? []).filter { Self.kind(of: $0) == kind }
-            if multi {
-                flat.append(contentsOf: values.map { Optional($0) })
-                docOffsets.append(UInt32(flat.count))
-            } else {
-                flat.append(values.first)
-            }
-            if !values.isEmpty { present[i >> 6] |= 1 << UInt64(i & 63) }
-        }
-        if multi { o["doc_offsets"] = sections.add(docOffsets) }
-        o["present"] = sections.add(present)
-        switch kind {
-        case .string:
-            var unique = Set<String>()
-            for case .string(let s)? in flat { unique.insert(s) }
-            let dict = unique.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            var index: [String: Int32] = [:]
-            index.reserveCapacity(dict.count)
-            var offsets: [UInt32] = [0]
-            var bytes: [UInt8] = []
-            for (i, s) in dict.enumerated() {
-                index[s] = Int32(i)
-                bytes.append(contentsOf: s.utf8)
-                offsets.append(UInt32(bytes.count))
-            }
-            let codes: [Int32] = flat.map { v in
-                if case .string(let s)? = v { return index[s]! }
-                return -1
-            }
-            o["dict_offsets"] = sections.add(offsets)
-            o["dict_bytes"] = sections.add(bytes)
-            o["codes"] = sections.add(codes)
-        case .int64, .date:
-            o["values"] = sections.add(flat.map { v -> Int64 in
-                switch v {
-                case .int(let x)?, .date(let x)?: return x
-                default: return 0
-                }
-            })
-        case .double:
-            o["values"] = sections.add(flat.map { v -> Double in
-                if case .double(let x)? = v { return x }
-                return 0
-            })
-        case .bool:
-            o["values"] = sections.add(flat.map { v -> UInt8 in
-                if case .bool(let x)? = v { return x ? 1 : 0 }
-                return 0
-            })
-        case .ip:
-            var words: [UInt64] = []
-            words.reserveCapacity(flat.count * 2)
-            for v in flat {
-                if case .ip(let a)? = v {
-                    words.append(a.high)
-                    words.append(a.low)
-                } else {
-                    words.append(0)
-                    words.append(0)
-                }
-            }
-            o["values"] = sections.add(words)
-        case .none:
-            break
-        }
-        return .object(o)
     }
 
     static func writeFile(_ path: String, _ bytes: [UInt8]) throws(StoreError) {

@@ -1,0 +1,126 @@
+/// Writes since the last refresh, kept column by column so sealing a segment is a
+/// permutation and a copy rather than a transpose of per-document maps.
+struct WriteBuffer {
+    private(set) var docCount = 0
+    private(set) var ids: [String] = []
+    private(set) var seqNos: [Int64] = []
+    private(set) var versions: [Int64] = []
+    /// `Int64.min` where the document has no timestamp.
+    private(set) var timestamps: [Int64] = []
+    private(set) var sourceBytes: [UInt8] = []
+    private(set) var sourceOffsets: [Int] = [0]
+    /// Documents replaced or deleted after they were buffered.
+    private(set) var dead = Bitmap(count: 0)
+    private(set) var deadCount = 0
+    /// Indexed by field slot (`DocumentMapper.slots`).
+    private(set) var columns: [ColumnBuilder?] = []
+
+    var liveCount: Int { docCount - deadCount }
+    var isEmpty: Bool { liveCount == 0 }
+    var byteSize: Int { sourceBytes.count + docCount * 64 }
+
+    /// Appends a document; returns its ordinal in the buffer.
+    @discardableResult
+    mutating func append(id: String, seqNo: Int64, version: Int64, timestamp: Int64?, source: some Collection<UInt8>, fields: [(slot: Int, value: FieldValue)]) -> Int {
+        let doc = docCount
+        docCount += 1
+        ids.append(id)
+        seqNos.append(seqNo)
+        versions.append(version)
+        timestamps.append(timestamp ?? Int64.min)
+        sourceBytes.append(contentsOf: source)
+        sourceOffsets.append(sourceBytes.count)
+        if dead.count < docCount { dead.grow(to: max(1024, docCount * 2)) }
+        for (slot, value) in fields {
+            if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+            if columns[slot] == nil { columns[slot] = ColumnBuilder(kind: SegmentWriter.kind(of: value)) }
+            columns[slot]!.append(doc: Int32(doc), value)
+        }
+        return doc
+    }
+
+    mutating func kill(_ doc: Int) {
+        if dead.insert(doc) { deadCount += 1 }
+    }
+
+    func isLive(_ doc: Int) -> Bool { !dead.contains(doc) }
+
+    func source(_ doc: Int) -> [UInt8] { Array(sourceBytes[sourceOffsets[doc]..<sourceOffsets[doc + 1]]) }
+
+    /// Adds a sealed segment's live documents (for merging), column by column.
+    mutating func append(segment seg: Segment, deletes: Bitmap, mapper: inout DocumentMapper) {
+        var ordinal = [Int32](repeating: -1, count: seg.docCount)
+        for doc in 0..<seg.docCount where !deletes.contains(doc) {
+            let ts = seg.timestamps[doc]
+            ordinal[doc] = Int32(append(id: seg.id(doc), seqNo: seg.seqNo(doc), version: seg.version(doc), timestamp: ts == Int64.min ? nil : ts, source: seg.source(doc), fields: []))
+        }
+        for (path, column) in seg.columns {
+            let slot = mapper.slot(for: path)
+            if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+            var builder = columns[slot] ?? ColumnBuilder(kind: column.kind)
+            guard builder.kind == column.kind else { continue }
+            for doc in 0..<seg.docCount where ordinal[doc] >= 0 {
+                for s in column.slots(doc) { builder.append(doc: ordinal[doc], column.value(atSlot: s)) }
+            }
+            columns[slot] = builder
+        }
+    }
+}
+
+/// The values of one field across buffered documents, in document order.
+struct ColumnBuilder {
+    let kind: ColumnKind
+    /// The document of each value; non-decreasing.
+    var docs: [Int32] = []
+    var codes: [Int32] = []
+    var dictionary: [String: Int32] = [:]
+    var strings: [String] = []
+    var ints: [Int64] = []
+    var doubles: [Double] = []
+    var bools: [UInt8] = []
+    var ips: [UInt64] = []
+    var multiValued = false
+
+    init(kind: ColumnKind) { self.kind = kind }
+
+    mutating func append(doc: Int32, _ value: FieldValue) {
+        if let last = docs.last, last == doc { multiValued = true }
+        switch value {
+        case .string(let s):
+            guard kind == .string else { return }
+            if let code = dictionary[s] {
+                codes.append(code)
+            } else {
+                let code = Int32(strings.count)
+                dictionary[s] = code
+                strings.append(s)
+                codes.append(code)
+            }
+        case .int(let v), .date(let v):
+            guard kind == .int64 || kind == .date else { return }
+            ints.append(v)
+        case .double(let d):
+            guard kind == .double else { return }
+            doubles.append(d)
+        case .bool(let b):
+            guard kind == .bool else { return }
+            bools.append(b ? 1 : 0)
+        case .ip(let a):
+            guard kind == .ip else { return }
+            ips.append(a.high)
+            ips.append(a.low)
+        }
+        docs.append(doc)
+    }
+
+    var count: Int { docs.count }
+}
+
+extension Bitmap {
+    mutating func grow(to n: Int) {
+        guard n > count else { return }
+        var w = words
+        w.append(contentsOf: [UInt64](repeating: 0, count: (n + 63) / 64 - w.count))
+        self = Bitmap(count: n, words: w)
+    }
+}
