@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import time
 
 import pytest
 
-from vigil_e2e import VigilServer, vigil_bin
+from vigil_e2e import VigilServer, ndjson, vigil_bin
 
 
 def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -87,3 +89,27 @@ def test_ingest_offline_then_serve(tmp_path):
 def test_bad_usage_fails(tmp_path):
     assert run("no-such-subcommand").returncode != 0
     assert run("ingest", str(tmp_path / "missing.ndjson"), "--index", "x", "--data", str(tmp_path / "s")).returncode != 0
+
+
+def test_sigterm_stops_server_and_keeps_data(tmp_path):
+    """SIGTERM (docker stop, systemd, Ctrl-C's cousin) shuts down promptly; acknowledged writes survive."""
+    srv = VigilServer(data_dir=tmp_path / "d", log_path=tmp_path / "log")
+    try:
+        srv.start()
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        body = ndjson([x for i in range(10) for x in ({"index": {"_index": "term", "_id": str(i)}}, {"i": i})])
+        r = srv.request("POST", "/_bulk", body, headers={"Content-Type": "application/x-ndjson"})
+        assert r.status == 200 and r.json()["errors"] is False
+        t0 = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        try:
+            srv.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("vigil did not exit within 10 s of SIGTERM")
+        assert time.monotonic() - t0 < 10
+        srv.start()
+        assert srv.count("term") == 10
+    finally:
+        srv.stop()
