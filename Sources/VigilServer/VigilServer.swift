@@ -33,16 +33,21 @@ public struct VigilServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
-        try await withThrowingDiscardingTaskGroup { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // Returns on SIGTERM or SIGINT, after in-flight requests finish.
             group.addTask { try await app.runService() }
             group.addTask {
                 // refresh_interval: 1s, as Elasticsearch's default.
                 while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(1))
+                    try? await Task.sleep(for: .seconds(1))
+                    if Task.isCancelled { break }
                     try await pool.runIfActive { store.refreshPending() }
                 }
             }
+            try await group.next()
+            group.cancelAll()
         }
+        try await pool.runIfActive { store.refreshPending() }
         try await pool.shutdownGracefully()
     }
 }
@@ -63,6 +68,8 @@ struct Responder: HTTPResponder {
         var response: ESResponse
         if let length = request.headers[.contentLength].flatMap(Int.init), length > VigilServer.maxContentLength {
             response = Responder.tooLarge(length)
+        } else if let type = contentType, !Responder.acceptedContentType(type) {
+            response = .json(["error": .string("Content-Type header [\(type)] is not supported"), "status": 406], status: 406)
         } else {
             do {
                 var buffer = try await request.body.collect(upTo: VigilServer.maxContentLength)
@@ -73,6 +80,13 @@ struct Responder: HTTPResponder {
             }
         }
         return render(response, request: esRequest, pretty: pretty, filter: filter, head: method == "HEAD")
+    }
+
+    /// JSON and NDJSON, plain or Elasticsearch's vendor types, as Elasticsearch accepts (no form encoding).
+    static func acceptedContentType(_ type: String) -> Bool {
+        let media = type.split(separator: ";").first.map { String($0).trimmingSpaces.lowercased() } ?? ""
+        return ["application/json", "application/x-ndjson", "application/vnd.elasticsearch+json",
+            "application/vnd.elasticsearch+x-ndjson", ""].contains(media)
     }
 
     static func tooLarge(_ length: Int?) -> ESResponse {
@@ -91,8 +105,10 @@ struct Responder: HTTPResponder {
                 return .error(RequestError("exception", "\(error)", status: 500))
             }
         case .wrongMethod(let allowed):
-            return .error(RequestError("method_not_allowed_exception",
+            var r = ESResponse.error(RequestError("method_not_allowed_exception",
                 "Incorrect HTTP method for uri [\(request.rawPath)] and method [\(request.method)], allowed: [\(allowed.joined(separator: ", "))]", status: 405))
+            r.headers.append(("Allow", allowed.joined(separator: ",")))
+            return r
         case .none:
             return .error(RequestError.illegalArgument("no handler found for uri [\(request.rawPath)] and method [\(request.method)]"))
         }
@@ -104,7 +120,8 @@ struct Responder: HTTPResponder {
         var bytes: [UInt8] = []
         switch r.body {
         case .json(let value):
-            let shaped = filter?.apply(value) ?? value
+            // Elasticsearch leaves error bodies whole whatever filter_path says.
+            let shaped = r.isError ? value : (filter?.apply(value) ?? value)
             bytes = JSONWriter(pretty: pretty).encode(shaped)
             if pretty { bytes.append(0x0A) }
             if let v = request.compatibleWith {
@@ -119,6 +136,9 @@ struct Responder: HTTPResponder {
             headers[.contentType] = "application/json"
         }
         headers[.contentLength] = String(bytes.count)
+        for (name, value) in r.headers {
+            if let n = HTTPField.Name(name) { headers[n] = value }
+        }
         let status = HTTPResponse.Status(code: r.status)
         if head {
             return Response(status: status, headers: headers, body: ResponseBody())

@@ -359,7 +359,7 @@ public final class Store: StorageBackend {
     public func deleteTemplate(_ name: String) throws(StoreError) {
         try catalog.withLock { (c) throws(StoreError) in
             let names = c.templates.keys.filter { Wildcard.matches(name, $0) }
-            if names.isEmpty { throw StoreError(.resourceNotFound, "index_template matching [\(name)] not found") }
+            if names.isEmpty { throw StoreError(.resourceNotFound, "index_template [\(name)] missing").withType("index_template_missing_exception") }
             for n in names {
                 if let ds = c.dataStreams.values.first(where: { $0.template == n }) {
                     throw StoreError(.illegalArgument, "unable to remove composable templates [\(n)] as they are in use by a data streams [\(ds.name)]")

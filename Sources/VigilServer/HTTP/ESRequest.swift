@@ -48,6 +48,19 @@ struct ESRequest: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    static func percentEncode(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            let c = Character(Unicode.Scalar(b))
+            if b < 0x80 && (c.isLetter || c.isNumber || "-_.~".contains(c)) {
+                out.append(c)
+            } else {
+                out += "%" + String(b, radix: 16, uppercase: true).leftPad2
+            }
+        }
+        return out
+    }
+
     static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case 0x30...0x39: return c - 0x30
@@ -114,4 +127,8 @@ extension String {
         }
         return nil
     }
+}
+
+extension String {
+    var leftPad2: String { count < 2 ? "0" + self : self }
 }

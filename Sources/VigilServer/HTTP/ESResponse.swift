@@ -10,8 +10,12 @@ struct ESResponse: Sendable {
 
     var status: Int
     var body: Body
+    var headers: [(String, String)] = []
+    var isError: Bool { status >= 400 }
 
-    static func json(_ value: JSONValue, status: Int = 200) -> ESResponse { ESResponse(status: status, body: .json(value)) }
+    static func json(_ value: JSONValue, status: Int = 200, headers: [(String, String)] = []) -> ESResponse {
+        ESResponse(status: status, body: .json(value), headers: headers)
+    }
     static func text(_ s: String, status: Int = 200) -> ESResponse { ESResponse(status: status, body: .text(s)) }
     static func empty(_ status: Int) -> ESResponse { ESResponse(status: status, body: .empty) }
 

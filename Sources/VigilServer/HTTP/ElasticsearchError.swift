@@ -16,6 +16,8 @@ struct RequestError: ElasticsearchError {
     var status: Int
     var reason: String
     var details: JSONObject = JSONObject()
+    /// When the root cause differs from the top-level error (`search_phase_execution_exception`).
+    var rootCause: JSONValue?
 
     init(_ type: String, _ reason: String, status: Int = 400, details: JSONObject = JSONObject()) {
         self.type = type
@@ -26,6 +28,18 @@ struct RequestError: ElasticsearchError {
 
     static func illegalArgument(_ reason: String) -> RequestError { RequestError("illegal_argument_exception", reason) }
     static func parsing(_ reason: String) -> RequestError { RequestError("parsing_exception", reason) }
+
+    /// A query-phase failure wrapped as Elasticsearch wraps shard failures.
+    static func searchPhase(_ cause: RequestError, index: String) -> RequestError {
+        let inner: JSONValue = ["type": .string(cause.type), "reason": .string(cause.reason)]
+        var e = RequestError("search_phase_execution_exception", "all shards failed", status: cause.status, details: [
+            "phase": "query", "grouped": true,
+            "failed_shards": [["shard": 0, "index": .string(index), "node": "vigil", "reason": inner]],
+            "caused_by": ["type": .string(cause.type), "reason": .string(cause.reason), "caused_by": inner],
+        ])
+        e.rootCause = inner
+        return e
+    }
 
     /// A JSON body that failed to parse, with the line and column Elasticsearch reports.
     static func badJSON(_ e: JSONError) -> RequestError {
@@ -70,9 +84,13 @@ enum ErrorBody {
         var rootCause = JSONObject()
         rootCause["type"] = .string(e.type)
         rootCause["reason"] = .string(e.reason)
-        for d in e.details.entries where d.key != "caused_by" { rootCause[d.key] = d.value }
+        for d in e.details.entries where !["caused_by", "failed_shards", "phase", "grouped"].contains(d.key) { rootCause[d.key] = d.value }
         var error = JSONObject()
-        error["root_cause"] = .array([.object(rootCause)])
+        if let r = (e as? RequestError)?.rootCause {
+            error["root_cause"] = .array([r])
+        } else {
+            error["root_cause"] = .array([.object(rootCause)])
+        }
         for entry in cause(e).objectValue!.entries { error[entry.key] = entry.value }
         return ["error": .object(error), "status": .int(Int64(e.status))]
     }

@@ -33,10 +33,12 @@ struct Router: Sendable {
         for r in routes where r.pattern.count == segments.count {
             var captures: [String] = []
             var ok = true
+            var loose = false
             for (p, s) in zip(r.pattern, segments) {
                 if p.hasPrefix("{") {
                     // A capture never takes an endpoint name such as `_search`, except for ids.
                     if s.hasPrefix("_") && p != "{id}" && p != "{name}" { ok = false; break }
+                    if s.hasPrefix("_") && p == "{name}" { loose = true }
                     captures.append(s)
                 } else if p != s {
                     ok = false
@@ -45,7 +47,8 @@ struct Router: Sendable {
             }
             guard ok else { continue }
             if let h = r.handlers[method] { return .found(h, captures) }
-            if allowed == nil { allowed = r.handlers.keys.sorted() }
+            // `/_unknown` is no index name to offer methods for.
+            if !loose { allowed = Array(Set((allowed ?? []) + r.handlers.keys)).sorted() }
         }
         if let allowed { return .wrongMethod(allowed: allowed) }
         return .none

@@ -7,18 +7,42 @@ extension API {
         var name: String
         var aliases: [String]
         var right: Bool
+        var description: String { API.catDescriptions[name] ?? name.split(separator: ".").joined(separator: " ") }
     }
+
+    static let catDescriptions: [String: String] = [
+        "health": "current health status", "status": "open/close status", "index": "index name", "uuid": "index uuid",
+        "pri": "number of primary shards", "rep": "number of replica shards", "docs.count": "available docs",
+        "docs.deleted": "deleted docs", "store.size": "store size of primaries & replicas", "pri.store.size": "store size of primaries",
+        "dataset.size": "total size of dataset", "creation.date": "index creation date (millisecond value)",
+        "creation.date.string": "index creation date (as string)", "segments.count": "number of segments",
+        "epoch": "seconds since 1970-01-01 00:00:00", "timestamp": "time in HH:MM:SS", "cluster": "cluster name",
+        "node.total": "total number of nodes", "node.data": "number of nodes that can store data", "shards": "total number of shards",
+        "relo": "number of relocating nodes", "init": "number of initializing nodes", "unassign": "number of unassigned shards",
+        "unassign.pri": "number of unassigned primary shards", "pending_tasks": "number of pending tasks",
+        "max_task_wait_time": "wait time of longest task pending", "active_shards_percent": "active number of shards in percent",
+        "count": "the document count",
+    ]
 
     /// Renders rows as `_cat` does: a text table (`v` for headers, `h` to pick columns, `s` to sort)
     /// or, with `format=json`, an array of objects with string values.
     func catTable(_ req: ESRequest, columns: [CatColumn], defaults: [String], rows: [[String: String]]) throws(RequestError) -> ESResponse {
+        if req.params["help"] != nil {
+            let nameWidth = columns.map(\.name.count).max() ?? 0
+            let aliasWidth = columns.map { $0.aliases.joined(separator: ",").count }.max() ?? 0
+            var out = ""
+            for c in columns {
+                let aliases = c.aliases.joined(separator: ",")
+                out += c.name + String(repeating: " ", count: nameWidth - c.name.count) + " | "
+                out += aliases + String(repeating: " ", count: aliasWidth - aliases.count) + " | " + c.description + "\n"
+            }
+            return .text(out)
+        }
         var chosen: [CatColumn] = []
         if let h = req.params["h"], !h.isEmpty {
             for name in h.split(separator: ",").map(String.init) {
                 let matches = columns.filter { c in name.contains("*") ? FilterPath.wildcard(name, c.name) : (c.name == name || c.aliases.contains(name)) }
-                if matches.isEmpty {
-                    throw RequestError.illegalArgument("header [\(name)] is not a valid header")
-                }
+                // Elasticsearch drops unknown columns silently.
                 chosen.append(contentsOf: matches)
             }
         } else {

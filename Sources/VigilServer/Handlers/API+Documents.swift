@@ -17,9 +17,8 @@ extension API {
             lines.append(body[start..<i])
             start = i + 1
         }
-        let unterminated = start < body.count ? body[start..<body.count] : nil
-        if let u = unterminated, u.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) {
-            lines.append(u)
+        if start < body.count, body[start..<body.count].contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) {
+            throw RequestError.illegalArgument("The bulk request must be terminated by a newline [\\n]")
         }
         var actions: [BulkAction] = []
         var i = 0
@@ -69,9 +68,6 @@ extension API {
                 continue
             }
             guard i < lines.count else {
-                if unterminated != nil {
-                    throw RequestError.illegalArgument("The bulk request must be terminated by a newline [\\n]")
-                }
                 throw RequestError.illegalArgument("Malformed action/metadata line [\(lineNo)]: the [\(opName)] action needs a source document on the next line")
             }
             let source = [UInt8](lines[i])
@@ -123,7 +119,7 @@ extension API {
         }
     }
 
-    func itemJSON(_ r: WriteResult, forcedRefresh: Bool) -> JSONValue {
+    func itemJSON(_ r: WriteResult, forcedRefresh: Bool, withStatus: Bool = true) -> JSONValue {
         var o = JSONObject()
         o["_index"] = .string(r.index)
         o["_id"] = .string(r.id)
@@ -138,7 +134,7 @@ extension API {
         o["_shards"] = r.outcome == .noop ? ["total": 0, "successful": 0, "failed": 0] : ["total": 2, "successful": 1, "failed": 0]
         o["_seq_no"] = .int(r.seqNo)
         o["_primary_term"] = 1
-        o["status"] = .int(Int64(r.status))
+        if withStatus { o["status"] = .int(Int64(r.status)) }
         return .object(o)
     }
 
@@ -184,11 +180,15 @@ extension API {
             return r
         }
         if let e = result.error { return .error(e) }
-        return .json(itemJSON(result, forcedRefresh: policy == .immediate), status: result.status)
+        var headers: [(String, String)] = []
+        if result.status == 201 {
+            headers.append(("Location", "/\(result.index)/_doc/\(ESRequest.percentEncode(result.id))"))
+        }
+        return .json(itemJSON(result, forcedRefresh: policy == .immediate, withStatus: false), status: result.status, headers: headers)
     }
 
     func indexDocument(_ req: ESRequest, index: String, id: String?, create: Bool) async throws -> ESResponse {
-        guard req.hasBody else { throw RequestError("action_request_validation_exception", "Validation Failed: 1: source is missing;") }
+        guard req.hasBody else { throw RequestError("parse_exception", "request body is required") }
         if let id, id.isEmpty { throw RequestError("action_request_validation_exception", "Validation Failed: 1: if _id is specified it must not be empty;") }
         // A malformed body fails the request, as Elasticsearch's document parser does.
         _ = try req.jsonBody()

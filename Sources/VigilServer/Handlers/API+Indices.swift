@@ -51,6 +51,22 @@ extension API {
         return .json(.object(o))
     }
 
+    func getFieldMapping(_ req: ESRequest, expression: String?, fields: String) async throws -> ESResponse {
+        let indices = try store.resolve(expression ?? "_all", options: resolveOptions(req))
+        let patterns = fields.split(separator: ",").map(String.init)
+        var o = JSONObject()
+        for i in indices {
+            let mapping = i.mapping
+            var found = JSONObject()
+            for (path, field) in mapping.leaves where patterns.contains(where: { Wildcard.matches($0, path) }) {
+                let leaf = String(path.split(separator: ".").last ?? "")
+                found[path] = ["full_name": .string(path), "mapping": .object([leaf: field.json])]
+            }
+            o[i.name] = ["mappings": .object(found)]
+        }
+        return .json(.object(o))
+    }
+
     func putMapping(_ req: ESRequest, expression: String) async throws -> ESResponse {
         guard let body = try req.jsonBody() else { throw RequestError("action_request_validation_exception", "Validation Failed: 1: mapping source is missing;") }
         let mapping = try Mapping(json: .object(body))

@@ -56,9 +56,22 @@ extension API {
             throw RequestError.parsing("query malformed, must start with start_object")
         }
         guard e.key == "match_all" else {
+            if !API.elasticsearchQueries.contains(e.key) {
+                throw RequestError("parsing_exception", "unknown query [\(e.key)]", details: ["line": 1, "col": 1])
+            }
             throw RequestError("parsing_exception", "query [\(e.key)] is not supported yet by Vigil: only [match_all] is (see the README's not-yet list)")
         }
     }
+
+    static let elasticsearchQueries: Set<String> = [
+        "bool", "term", "terms", "terms_set", "match", "match_phrase", "match_phrase_prefix", "match_bool_prefix", "multi_match",
+        "range", "exists", "prefix", "wildcard", "regexp", "fuzzy", "ids", "query_string", "simple_query_string", "match_all",
+        "match_none", "constant_score", "dis_max", "function_score", "boosting", "nested", "has_child", "has_parent",
+        "parent_id", "geo_bounding_box", "geo_distance", "geo_shape", "geo_polygon", "shape", "more_like_this", "script",
+        "script_score", "percolate", "wrapper", "pinned", "combined_fields", "intervals", "span_term", "span_near",
+        "span_or", "span_not", "span_first", "span_containing", "span_within", "span_multi", "field_masking_span",
+        "distance_feature", "rank_feature", "knn", "semantic", "sparse_vector", "text_expansion", "rule", "type",
+    ]
 
     struct SearchRequest {
         var size = 10
@@ -96,7 +109,7 @@ extension API {
         guard s.size >= 0 else { throw RequestError.illegalArgument("[size] parameter cannot be negative, found [\(s.size)]") }
         guard s.from >= 0 else { throw RequestError.illegalArgument("[from] parameter cannot be negative but was [\(s.from)]") }
         if s.from > API.maxResultWindow || s.size > API.maxResultWindow || s.from + s.size > API.maxResultWindow {
-            throw RequestError.illegalArgument("Result window is too large, from + size must be less than or equal to: [\(API.maxResultWindow)] but was [\(s.from &+ s.size)]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.")
+            throw RequestError.searchPhase(RequestError.illegalArgument("Result window is too large, from + size must be less than or equal to: [\(API.maxResultWindow)] but was [\(s.from &+ s.size)]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting."), index: req.segments.first ?? "")
         }
         s.sort = try API.parseSort(body?["sort"] ?? req.params["sort"].map { .string($0) })
         let tth: JSONValue? = body?["track_total_hits"] ?? req.params["track_total_hits"].map { v -> JSONValue in

@@ -27,13 +27,15 @@ struct API: Sendable {
         r.add(["POST"], "/{index}/_update/{id}") { req, c in try await updateDocument(req, index: c[0], id: c[1]) }
         r.add(["GET", "HEAD"], "/{index}/_source/{id}") { req, c in try await getDocument(req, index: c[0], id: c[1], sourceOnly: true) }
         // Indices
-        r.add(["PUT"], "/{index}") { req, c in try await createIndex(req, name: c[0]) }
+        r.add(["PUT"], "/{name}") { req, c in try await createIndex(req, name: c[0]) }
         r.add(["GET"], "/{index}") { req, c in try await getIndex(req, expression: c[0]) }
         r.add(["HEAD"], "/{index}") { req, c in try await indexExists(req, expression: c[0]) }
         r.add(["DELETE"], "/{index}") { req, c in try await deleteIndex(req, expression: c[0]) }
         r.add(["GET"], "/_mapping") { req, _ in try await getMapping(req, expression: nil) }
         r.add(["GET"], "/{index}/_mapping") { req, c in try await getMapping(req, expression: c[0]) }
         r.add(["PUT", "POST"], "/{index}/_mapping") { req, c in try await putMapping(req, expression: c[0]) }
+        r.add(["GET"], "/_mapping/field/{fields}") { req, c in try await getFieldMapping(req, expression: nil, fields: c[0]) }
+        r.add(["GET"], "/{index}/_mapping/field/{fields}") { req, c in try await getFieldMapping(req, expression: c[0], fields: c[1]) }
         r.add(["GET"], "/_settings") { req, _ in try await getSettings(req, expression: nil) }
         r.add(["GET"], "/{index}/_settings") { req, c in try await getSettings(req, expression: c[0]) }
         r.add(["PUT"], "/{index}/_settings") { req, c in try await putSettings(req, expression: c[0]) }

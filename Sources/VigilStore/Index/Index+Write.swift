@@ -95,6 +95,7 @@ extension Index {
                 let version = (s.tombstones[id] ?? 0) + 1
                 let seqNo = s.nextSeqNo
                 s.nextSeqNo += 1
+                s.tombstones[id] = version
                 return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: .notFound, status: 404)
             }
             let version = Index.version(of: current, in: s) + 1

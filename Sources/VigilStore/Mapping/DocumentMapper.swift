@@ -233,7 +233,12 @@ public struct DocumentMapper: Sendable {
         case .int, .uint: return FieldMapping(type: .long)
         case .double: return FieldMapping(type: .float)
         case .string(let s):
-            if looksLikeDate(s) { return FieldMapping(type: .date) }
+            if looksLikeDate(s) {
+                if s.utf8.dropFirst(4).first == UInt8(ascii: "/") {
+                    return FieldMapping(type: .date, parameters: ["format": "yyyy/MM/dd HH:mm:ss||yyyy/MM/dd||epoch_millis"])
+                }
+                return FieldMapping(type: .date)
+            }
             return FieldMapping(type: .text, fields: ["keyword": FieldMapping(type: .keyword, parameters: ["ignore_above": .int(256)])])
         default:
             return FieldMapping(type: .keyword)

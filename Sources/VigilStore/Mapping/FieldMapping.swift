@@ -125,7 +125,7 @@ enum DateFormatSpec {
     static let supported: Set<String> = [
         "strict_date_optional_time", "date_optional_time", "epoch_millis", "epoch_second",
         "strict_date_optional_time_nanos", "strict_date_time", "date_time", "strict_date", "date",
-        "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd", "yyyy/MM/dd HH:mm:ss Z", "yyyy/MM/dd Z", "yyyy/MM/dd HH:mm:ss", "yyyy/MM/dd",
+        "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd", "yyyy/MM/dd HH:mm:ss||yyyy/MM/dd||epoch_millis", "yyyy/MM/dd HH:mm:ss Z", "yyyy/MM/dd Z", "yyyy/MM/dd HH:mm:ss", "yyyy/MM/dd",
         "strict_date_time_no_millis", "date_time_no_millis", "basic_date_time", "iso8601",
     ]
 

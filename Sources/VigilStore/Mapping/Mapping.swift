@@ -44,6 +44,7 @@ public struct Mapping: Sendable, Equatable {
             }
         }
         try checkLimits()
+        try checkAliases()
     }
 
     static func parseProperties(_ props: JSONObject, prefix: String) throws(StoreError) -> [String: FieldMapping] {
@@ -107,6 +108,7 @@ public struct Mapping: Sendable, Equatable {
         if other.dynamic != "true" { dynamic = other.dynamic }
         for e in other.extras.entries { extras[e.key] = e.value }
         try checkLimits()
+        try checkAliases()
     }
 
     static func mergeProperties(into target: inout [String: FieldMapping], _ add: [String: FieldMapping], prefix: String) throws(StoreError) {
@@ -127,6 +129,16 @@ public struct Mapping: Sendable, Equatable {
                 var merged = v
                 for (fk, fv) in old.fields where merged.fields[fk] == nil { merged.fields[fk] = fv }
                 target[k] = merged
+            }
+        }
+    }
+
+    /// An alias must point at an existing concrete field.
+    func checkAliases() throws(StoreError) {
+        for (path, field) in leaves where field.type == .alias {
+            let target = field.aliasPath ?? ""
+            guard let t = self.field(at: target), !t.isObject, t.type != .alias else {
+                throw StoreError(.mapperParsing, "Invalid [path] value [\(target)] for field alias [\(path)]: an alias must refer to an existing field in the mappings.")
             }
         }
     }
