@@ -45,5 +45,6 @@ let package = Package(
         ),
         .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON"], swiftSettings: strict),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilJSON"], swiftSettings: strict),
+        .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilStore", "VigilJSON"], swiftSettings: strict),
     ]
 )

@@ -149,3 +149,17 @@ extension JSONValue {
     /// Compact JSON text of this value.
     public var jsonString: String { JSONWriter().encodeString(self) }
 }
+
+/// UTF-8 encoding of one scalar, for byte-level readers in other targets.
+package enum JSONUTF8 {
+    package static func append(_ scalar: UInt32, to out: inout [UInt8]) {
+        JSONWriter.appendUTF8(scalar, to: &out)
+    }
+}
+
+/// Number text to `Double`, for byte-level readers in other targets.
+package enum JSONNumber {
+    package static func parseDouble(_ buffer: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double {
+        Reader.parseDouble(buffer, start, end)
+    }
+}

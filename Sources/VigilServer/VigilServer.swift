@@ -129,6 +129,13 @@ struct Responder: HTTPResponder {
             } else {
                 headers[.contentType] = "application/json"
             }
+        case .rawJSON(let raw):
+            bytes = raw
+            if let v = request.compatibleWith {
+                headers[.contentType] = "application/vnd.elasticsearch+json;compatible-with=\(v)"
+            } else {
+                headers[.contentType] = "application/json"
+            }
         case .text(let s):
             bytes = Array(s.utf8)
             headers[.contentType] = "text/plain; charset=UTF-8"

@@ -5,6 +5,8 @@ struct ESResponse: Sendable {
     enum Body: Sendable {
         case json(JSONValue)
         case text(String)
+        /// JSON already written compactly; used only when neither `pretty` nor `filter_path` is asked for.
+        case rawJSON([UInt8])
         case empty
     }
 

@@ -119,7 +119,7 @@ extension API {
         }
     }
 
-    func itemJSON(_ r: WriteResult, forcedRefresh: Bool, withStatus: Bool = true) -> JSONValue {
+    static func itemJSON(_ r: WriteResult, forcedRefresh: Bool, withStatus: Bool = true) -> JSONValue {
         var o = JSONObject()
         o["_index"] = .string(r.index)
         o["_id"] = .string(r.id)
@@ -158,16 +158,66 @@ extension API {
             return results
         }
         let tookMillis = Int64((Clock.monotonicNanos() - started) / 1_000_000)
+        if req.params["filter_path"] == nil && req.params["pretty"] == nil {
+            return .init(status: 200, body: .rawJSON(API.bulkResponseBytes(actions, results, took: tookMillis, forcedRefresh: policy == .immediate)))
+        }
         var items: [JSONValue] = []
         items.reserveCapacity(results.count)
         for (a, r) in zip(actions, results) {
-            items.append([a.opName: itemJSON(r, forcedRefresh: policy == .immediate && r.error == nil)])
+            items.append([a.opName: API.itemJSON(r, forcedRefresh: policy == .immediate && r.error == nil)])
         }
         return .json([
             "errors": .bool(results.contains { $0.error != nil }),
             "took": .int(tookMillis),
             "items": .array(items),
         ])
+    }
+
+    /// The `_bulk` response written straight to bytes: the same document `itemJSON` builds,
+    /// without a tree of thousands of small objects.
+    static func bulkResponseBytes(_ actions: [BulkAction], _ results: [WriteResult], took: Int64, forcedRefresh: Bool) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(64 + results.count * 200)
+        func raw(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
+        raw("{\"errors\":")
+        raw(results.contains { $0.error != nil } ? "true" : "false")
+        raw(",\"took\":")
+        JSONWriter.appendInt(took, to: &out)
+        raw(",\"items\":[")
+        for (k, (a, r)) in zip(actions, results).enumerated() {
+            if k > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
+            JSONWriter.appendString(a.opName, to: &out)
+            raw(":{\"_index\":")
+            JSONWriter.appendString(r.index, to: &out)
+            raw(",\"_id\":")
+            JSONWriter.appendString(r.id, to: &out)
+            if let e = r.error {
+                raw(",\"status\":")
+                JSONWriter.appendInt(Int64(r.status), to: &out)
+                raw(",\"error\":")
+                JSONWriter().write(ErrorBody.cause(e), to: &out)
+                raw("}}")
+                continue
+            }
+            raw(",\"_version\":")
+            JSONWriter.appendInt(r.version, to: &out)
+            raw(",\"result\":")
+            JSONWriter.appendString(r.outcome?.rawValue ?? "noop", to: &out)
+            if forcedRefresh { raw(",\"forced_refresh\":true") }
+            if r.outcome == .noop {
+                raw(",\"_shards\":{\"total\":0,\"successful\":0,\"failed\":0}")
+            } else {
+                raw(",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0}")
+            }
+            raw(",\"_seq_no\":")
+            JSONWriter.appendInt(r.seqNo, to: &out)
+            raw(",\"_primary_term\":1,\"status\":")
+            JSONWriter.appendInt(Int64(r.status), to: &out)
+            raw("}}")
+        }
+        raw("]}")
+        return out
     }
 
     /// Runs one write as a single-item bulk and answers with its item (or its error).
@@ -184,7 +234,7 @@ extension API {
         if result.status == 201 {
             headers.append(("Location", "/\(result.index)/_doc/\(ESRequest.percentEncode(result.id))"))
         }
-        return .json(itemJSON(result, forcedRefresh: policy == .immediate, withStatus: false), status: result.status, headers: headers)
+        return .json(API.itemJSON(result, forcedRefresh: policy == .immediate, withStatus: false), status: result.status, headers: headers)
     }
 
     func indexDocument(_ req: ESRequest, index: String, id: String?, create: Bool) async throws -> ESResponse {

@@ -4,15 +4,17 @@ import VigilJSON
 extension Index {
     /// Applies writes in order and returns one result per write, after the log holding them is fsynced.
     public func write(_ operations: [WriteOperation]) -> [WriteResult] {
-        // Parse sources outside the lock; mapping needs the lock.
-        var parsed: [Result<JSONObject, StoreError>?] = []
-        parsed.reserveCapacity(operations.count)
-        for op in operations {
-            if case .index(let id, let source, _, _, _) = op {
-                parsed.append(Index.parseSource(source, id: id))
-            } else {
-                parsed.append(nil)
-            }
+        // Map sources outside the lock, so concurrent requests use both cores: the streaming
+        // path on a snapshot of the mapper, and a JSON tree for the documents it declines.
+        var (snapshot, streaming) = state.withLock { ($0.mapper, $0.streaming) }
+        streaming.sync(with: snapshot)
+        var tape = IngestTape()
+        var streamed = [StreamedDocument?](repeating: nil, count: operations.count)
+        var parsed = [Result<JSONObject, StoreError>?](repeating: nil, count: operations.count)
+        for (i, op) in operations.enumerated() {
+            guard case .index(let id, let source, _, _, _) = op else { continue }
+            streamed[i] = source.withUnsafeBufferPointer { streaming.map($0, mapper: snapshot, into: &tape) }
+            if streamed[i] == nil { parsed[i] = Index.parseSource(source, id: id) }
         }
         var results: [WriteResult] = []
         results.reserveCapacity(operations.count)
@@ -23,10 +25,23 @@ extension Index {
                 for op in operations { results.append(.failure(index: name, id: op.id ?? "", e)) }
                 return nil
             }
+            if s.mapper.generation != streaming.generation {
+                // The mapping changed since the snapshot: map those documents again, the general way.
+                for i in operations.indices where streamed[i] != nil {
+                    if case .index(let id, let source, _, _, _) = operations[i] { parsed[i] = Index.parseSource(source, id: id) }
+                    streamed[i] = nil
+                }
+            } else {
+                s.streaming = streaming
+            }
             var mapper = s.mapper
             s.mapper = DocumentMapper(mapping: Mapping())
             for (i, op) in operations.enumerated() {
-                results.append(apply(op, parsed: parsed[i], mapper: &mapper, state: &s, log: &log))
+                if let doc = streamed[i] {
+                    results.append(applyStreamed(op, doc, tape: tape, state: &s, log: &log))
+                } else {
+                    results.append(apply(op, parsed: parsed[i], mapper: &mapper, state: &s, log: &log))
+                }
             }
             if mapper.changed {
                 mapper.clearChanged()
@@ -130,6 +145,33 @@ extension Index {
             let source = JSONWriter().encode(.object(merged))
             return index(id: id, source: source, object: merged, current: current, mapper: &mapper, state: &s, log: &log)
         }
+    }
+
+    /// An index or create whose document the streaming mapper has already mapped.
+    private func applyStreamed(_ op: WriteOperation, _ doc: StreamedDocument, tape: IngestTape, state s: inout IndexState, log: inout [UInt8]) -> WriteResult {
+        guard case .index(let givenID, let source, let create, let ifSeqNo, let ifPrimaryTerm) = op else {
+            return .failure(index: name, id: op.id ?? "", StoreError(.internal, "streamed document for a non-index operation"))
+        }
+        let id = givenID ?? DocumentID.generate()
+        guard id.utf8.count <= 512 else {
+            return .failure(index: name, id: id, StoreError(.illegalArgument, "id [\(id)] is too long, must be no longer than 512 bytes but was: \(id.utf8.count)"))
+        }
+        let current = givenID == nil ? nil : Index.locate(id, in: s)
+        if let failure = checkConflict(id: id, current: current, create: create, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm, state: s) {
+            return .failure(index: name, id: id, failure)
+        }
+        if dataStream != nil && doc.timestampCount != 1 {
+            let why = doc.timestampCount == 0 ? "is missing" : "encountered multiple values"
+            return .failure(index: name, id: id, StoreError(.mapperParsing, "data stream timestamp field [\(Index.timestampField)] \(why)"))
+        }
+        let version = (current.map { Index.version(of: $0, in: s) } ?? s.tombstones[id] ?? 0) + 1
+        let seqNo = s.nextSeqNo
+        s.nextSeqNo += 1
+        if let current { Index.remove(current, id: id, state: &s) }
+        s.tombstones[id] = nil
+        s.bufferIndex[id] = s.buffer.append(id: id, seqNo: seqNo, version: version, source: source, streamed: doc, tape: tape)
+        WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log)
+        return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: current == nil ? .created : .updated, status: current == nil ? 201 : 200)
     }
 
     private func index(id: String, source: [UInt8], object: JSONObject, current: Location?, mapper: inout DocumentMapper, state s: inout IndexState, log: inout [UInt8]) -> WriteResult {

@@ -24,6 +24,7 @@ public final class Index: Sendable {
 
     struct IndexState {
         var mapper: DocumentMapper
+        var streaming = StreamingMapper()
         var settings: IndexSettings
         var segments: [SegmentEntry] = []
         var buffer = WriteBuffer()

@@ -39,6 +39,48 @@ struct WriteBuffer {
         return doc
     }
 
+    /// Appends a document mapped by the streaming path, its values read off the tape.
+    @discardableResult
+    mutating func append(id: String, seqNo: Int64, version: Int64, source: [UInt8], streamed: StreamedDocument, tape: IngestTape) -> Int {
+        let doc = append(id: id, seqNo: seqNo, version: version, timestamp: streamed.timestamp, source: source, fields: [])
+        let d = Int32(doc)
+        tape.bytes.withUnsafeBufferPointer { arena in
+            for v in streamed.values {
+                let slot = Int(tape.slots[v])
+                let kind = tape.kinds[v]
+                if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+                if columns[slot] == nil { columns[slot] = ColumnBuilder(kind: WriteBuffer.columnKind(kind)) }
+                switch kind {
+                case .string:
+                    let start = Int(tape.a[v])
+                    columns[slot]!.appendString(doc: d, UnsafeBufferPointer(rebasing: arena[start..<(start + Int(tape.b[v]))]))
+                case .int, .date, .bool:
+                    if kind == .bool {
+                        columns[slot]!.append(doc: d, .bool(tape.a[v] != 0))
+                    } else {
+                        columns[slot]!.appendInt(doc: d, tape.a[v])
+                    }
+                case .double:
+                    columns[slot]!.appendDouble(doc: d, Double(bitPattern: UInt64(bitPattern: tape.a[v])))
+                case .ip:
+                    columns[slot]!.append(doc: d, .ip(IPAddress(high: UInt64(bitPattern: tape.a[v]), low: UInt64(bitPattern: tape.b[v]))))
+                }
+            }
+        }
+        return doc
+    }
+
+    static func columnKind(_ k: IngestTape.Kind) -> ColumnKind {
+        switch k {
+        case .string: return .string
+        case .int: return .int64
+        case .double: return .double
+        case .bool: return .bool
+        case .date: return .date
+        case .ip: return .ip
+        }
+    }
+
     mutating func kill(_ doc: Int) {
         if dead.insert(doc) { deadCount += 1 }
     }
@@ -73,8 +115,7 @@ struct ColumnBuilder {
     /// The document of each value; non-decreasing.
     var docs: [Int32] = []
     var codes: [Int32] = []
-    var dictionary: [String: Int32] = [:]
-    var strings: [String] = []
+    var dictionary = ByteDictionary()
     var ints: [Int64] = []
     var doubles: [Double] = []
     var bools: [UInt8] = []
@@ -88,14 +129,7 @@ struct ColumnBuilder {
         switch value {
         case .string(let s):
             guard kind == .string else { return }
-            if let code = dictionary[s] {
-                codes.append(code)
-            } else {
-                let code = Int32(strings.count)
-                dictionary[s] = code
-                strings.append(s)
-                codes.append(code)
-            }
+            codes.append(dictionary.intern(s))
         case .int(let v), .date(let v):
             guard kind == .int64 || kind == .date else { return }
             ints.append(v)
@@ -114,6 +148,28 @@ struct ColumnBuilder {
     }
 
     var count: Int { docs.count }
+
+    /// Appends a string value given as UTF-8 bytes (the streaming ingest path).
+    @inline(__always)
+    mutating func appendString(doc: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
+        if let last = docs.last, last == doc { multiValued = true }
+        codes.append(dictionary.intern(bytes))
+        docs.append(doc)
+    }
+
+    @inline(__always)
+    mutating func appendInt(doc: Int32, _ v: Int64) {
+        if let last = docs.last, last == doc { multiValued = true }
+        ints.append(v)
+        docs.append(doc)
+    }
+
+    @inline(__always)
+    mutating func appendDouble(doc: Int32, _ v: Double) {
+        if let last = docs.last, last == doc { multiValued = true }
+        doubles.append(v)
+        docs.append(doc)
+    }
 }
 
 extension Bitmap {

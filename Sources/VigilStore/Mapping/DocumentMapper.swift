@@ -39,6 +39,8 @@ public struct DocumentMapper: Sendable {
     public private(set) var mapping: Mapping
     public private(set) var changed = false
     public private(set) var slots = FieldSlots()
+    /// Bumped whenever the mapping changes, so caches built from `resolved` know they are stale.
+    public private(set) var generation = 0
     var docID = ""
     var fields: [(slot: Int, value: FieldValue)] = []
 
@@ -69,6 +71,7 @@ public struct DocumentMapper: Sendable {
     public mutating func slot(for path: String) -> Int { slots.slot(path) }
 
     private mutating func rebuild() {
+        generation += 1
         resolved = [:]
         func walk(_ props: [String: FieldMapping], _ prefix: String) {
             for (k, f) in props {
@@ -116,6 +119,7 @@ public struct DocumentMapper: Sendable {
         mapping.insert(f, at: path.split(separator: ".", omittingEmptySubsequences: false).map(String.init))
         register(f, path)
         changed = true
+        generation += 1
     }
 
     static func lastPart(_ path: String) -> String {

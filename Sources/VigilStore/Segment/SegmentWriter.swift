@@ -77,7 +77,7 @@ enum SegmentWriter {
             if path == categoryField {
                 var used = Set<Int32>()
                 for (i, d) in b.docs.enumerated() where rank[Int(d)] >= 0 { used.insert(b.codes[i]) }
-                categories = used.map { b.strings[Int($0)] }.sorted()
+                categories = used.map { String(decoding: b.dictionary.entry(Int($0)), as: UTF8.self) }.sorted()
             }
         }
         let present = stamps.filter { $0 != Int64.min }
@@ -135,13 +135,14 @@ enum SegmentWriter {
         switch b.kind {
         case .string:
             // Sort the dictionary bytewise and renumber the codes.
-            let sorted = b.strings.indices.sorted { b.strings[$0].utf8.lexicographicallyPrecedes(b.strings[$1].utf8) }
-            var remap = [Int32](repeating: 0, count: b.strings.count)
+            let sorted = b.dictionary.sortedCodes()
+            var remap = [Int32](repeating: 0, count: b.dictionary.count)
             var offsets: [UInt32] = [0]
             var bytes: [UInt8] = []
+            bytes.reserveCapacity(b.dictionary.arena.count)
             for (newCode, old) in sorted.enumerated() {
                 remap[old] = Int32(newCode)
-                bytes.append(contentsOf: b.strings[old].utf8)
+                bytes.append(contentsOf: b.dictionary.entry(old))
                 offsets.append(UInt32(bytes.count))
             }
             o["dict_offsets"] = sections.add(offsets)

@@ -48,7 +48,12 @@ public enum DateFormats {
 
     /// `strict_date_optional_time`: `yyyy[-MM[-dd['T'HH[:mm[:ss[.SSSSSSSSS]]]][zone]]]`.
     public static func parseISO(_ s: String) -> Int64? {
-        var u = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parseISO(bytes: $0) }
+    }
+
+    /// `strict_date_optional_time` straight from UTF-8 bytes.
+    public static func parseISO(bytes u: UnsafeBufferPointer<UInt8>) -> Int64? {
         if u.isEmpty { return nil }
         var p = 0
         func digits(_ n: Int) -> Int? {
@@ -120,7 +125,6 @@ public enum DateFormats {
             }
         }
         guard p == u.count else { return nil }
-        u.removeAll()
         return epochMillis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, millis: nanos / 1_000_000)
             - Int64(offsetMinutes) * 60_000
     }
