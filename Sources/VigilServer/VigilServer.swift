@@ -47,7 +47,7 @@ public struct VigilServer: Sendable {
             try await group.next()
             group.cancelAll()
         }
-        try await pool.runIfActive { store.refreshPending() }
+        try await pool.runIfActive { store.refreshPending(includingIdle: true) }
         try await pool.shutdownGracefully()
     }
 }

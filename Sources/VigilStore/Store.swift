@@ -315,8 +315,9 @@ public final class Store: StorageBackend {
     }
 
     /// Refreshes every index with pending writes (the periodic `refresh_interval`).
-    public func refreshPending() {
-        for index in allIndices where index.hasPendingWrites { _ = try? index.refresh() }
+    /// Search-idle indices are skipped: their next search refreshes them.
+    public func refreshPending(includingIdle: Bool = false) {
+        for index in allIndices where index.hasPendingWrites && (includingIdle || index.isSearchActive) { _ = try? index.refresh() }
     }
 
     // MARK: Templates

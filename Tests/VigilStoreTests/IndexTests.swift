@@ -10,7 +10,7 @@ import VigilJSON
         let results = store.bulk([
             BulkItem(target: "logs", operation: indexOp("1", #"{"@timestamp":"2026-01-01T00:00:02Z","a":"x"}"#)),
             BulkItem(target: "logs", operation: indexOp("2", #"{"@timestamp":"2026-01-01T00:00:01Z","a":"y"}"#)),
-            BulkItem(target: "logs", operation: indexOp(nil, #"{"@timestamp":"2026-01-01T00:00:03Z","a":"z"}"#)),
+            BulkItem(target: "logs", operation: indexOp(nil, #"{"@timestamp":"2026-01-01T00:00:03Z","a":"z","rare":7,"word":"a-long-word"}"#)),
         ])
         #expect(results.map(\.status) == [201, 201, 201])
         #expect(results.map(\.seqNo) == [0, 1, 2])
@@ -26,6 +26,12 @@ import VigilJSON
         #expect(seg.timestamps[0] < seg.timestamps[1])
         #expect(seg.find(id: "1") == 1)
         #expect(seg.columns["a.keyword"]?.values(2) == [.string("z")])
+        // A field one document in three has is stored sparse; a `.keyword` equal to its text field shares it.
+        #expect(seg.columns["rare"]?.ranks != nil)
+        #expect(seg.columns["rare"]?.values(0) == [])
+        #expect(seg.columns["rare"]?.values(2) == [.int(7)])
+        #expect(seg.columns["word.keyword"]?.values(2) == [.string("a-long-word")])
+        #expect(seg.columns["a"]?.codes.baseAddress == seg.columns["a.keyword"]?.codes.baseAddress)
         #expect(seg.categories.isEmpty)
     }
 

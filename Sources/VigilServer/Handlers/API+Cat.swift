@@ -157,7 +157,8 @@ extension API {
     func catCount(_ req: ESRequest, expression: String?) async throws -> ESResponse {
         let indices = try store.resolve(expression ?? "_all", options: resolveOptions(req))
         let now = Clock.nowMillis()
-        let total = indices.reduce(0) { $0 + $1.reader().liveCount }
+        let readers = try await blocking { try indices.map { try $0.searchReader() } }
+        let total = readers.reduce(0) { $0 + $1.liveCount }
         let columns = [CatColumn(name: "epoch", aliases: ["t", "time"], right: true), CatColumn(name: "timestamp", aliases: ["ts", "hms"], right: false), CatColumn(name: "count", aliases: ["dc", "docs.count"], right: true)]
         let row = ["epoch": String(now / 1000), "timestamp": API.hms(now), "count": String(total)]
         return try catTable(req, columns: columns, defaults: ["epoch", "timestamp", "count"], rows: [row])

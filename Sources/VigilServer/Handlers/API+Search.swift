@@ -198,7 +198,7 @@ extension API {
         let started = Clock.monotonicNanos()
         let s = try parseSearch(req)
         let indices = try store.resolve(expression ?? "_all", options: resolveOptions(req))
-        let readers = indices.map { $0.reader() }
+        let readers = try await blocking { try indices.map { try $0.searchReader() } }
         let total = readers.reduce(0) { $0 + $1.liveCount }
         let specs = s.sort.filter { $0.field != "_score" }
         let sorted = !s.sort.isEmpty && !(s.sort.count == 1 && s.sort[0].field == "_score")
@@ -271,7 +271,8 @@ extension API {
         }
         try API.checkQuery(body?["query"])
         let indices = try store.resolve(expression ?? "_all", options: resolveOptions(req))
-        let total = indices.reduce(0) { $0 + $1.reader().liveCount }
+        let readers = try await blocking { try indices.map { try $0.searchReader() } }
+        let total = readers.reduce(0) { $0 + $1.liveCount }
         return .json([
             "count": .int(Int64(total)),
             "_shards": ["total": .int(Int64(indices.count)), "successful": .int(Int64(indices.count)), "skipped": 0, "failed": 0],

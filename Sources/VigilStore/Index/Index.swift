@@ -36,6 +36,8 @@ public final class Index: Sendable {
         var deletesDirty = false
         var failure: StoreError?
         var closed = false
+        /// Monotonic milliseconds of the last search, for Elasticsearch's search-idle shards.
+        var lastSearch = Int64(Clock.monotonicNanos() / 1_000_000)
 
         var mapping: Mapping { mapper.mapping }
 
@@ -175,6 +177,27 @@ public final class Index: Sendable {
                 return nil
             }
         }
+    }
+
+    /// `index.search.idle.after`: an index not searched for this long skips periodic refreshes.
+    public static let searchIdleMillis: Int64 = 30_000
+
+    public var isSearchActive: Bool {
+        let now = Int64(Clock.monotonicNanos() / 1_000_000)
+        return state.withLock { now - $0.lastSearch < Index.searchIdleMillis }
+    }
+
+    /// The reader a search uses. Like Elasticsearch's search-idle shards, an index that skipped
+    /// periodic refreshes is refreshed first, so a search always sees acknowledged writes.
+    public func searchReader() throws(StoreError) -> IndexReader {
+        let now = Int64(Clock.monotonicNanos() / 1_000_000)
+        let wasIdle = state.withLock { s -> Bool in
+            let idle = now - s.lastSearch >= Index.searchIdleMillis
+            s.lastSearch = now
+            return idle
+        }
+        if wasIdle && hasPendingWrites { try refresh() }
+        return reader()
     }
 
     /// A consistent view of the refreshed documents, for searches.

@@ -149,6 +149,12 @@ struct ColumnBuilder {
 
     var count: Int { docs.count }
 
+    /// Whether another column holds the same values for the same documents.
+    func sameValues(as other: ColumnBuilder) -> Bool {
+        kind == other.kind && kind == .string && multiValued == other.multiValued && docs == other.docs
+            && codes == other.codes && dictionary.arena == other.dictionary.arena && dictionary.offsets == other.dictionary.offsets
+    }
+
     /// Appends a string value given as UTF-8 bytes (the streaming ingest path).
     @inline(__always)
     mutating func appendString(doc: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {

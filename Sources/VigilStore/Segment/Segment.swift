@@ -56,12 +56,18 @@ public final class Segment: @unchecked Sendable {
             Int(sourceOffsets[docCount]) <= sourceFile.count
         else { throw StoreError(.internal, "corrupt segment \(directory)") }
         var cols: [String: Column] = [:]
+        var shared: [(String, String)] = []
         for e in meta.fields.entries {
+            if let target = e.value["same_as"]?.stringValue {
+                shared.append((e.key, target))
+                continue
+            }
             guard let o = e.value.objectValue, let kind = o["kind"]?.stringValue.flatMap(ColumnKind.init(rawValue:)) else { continue }
             let multi = o["multi"]?.boolValue ?? false
             var c = Column(kind: kind, docCount: meta.docCount)
             c.present = try section(o, "present", UInt64.self)
             if multi { c.docOffsets = try section(o, "doc_offsets", UInt32.self) }
+            if o["ranks"] != nil { c.ranks = try section(o, "ranks", UInt32.self) }
             switch kind {
             case .string:
                 c.dictionary = StringDictionary(offsets: try section(o, "dict_offsets", UInt32.self), bytes: try section(o, "dict_bytes", UInt8.self))
@@ -73,6 +79,10 @@ public final class Segment: @unchecked Sendable {
             case .none: break
             }
             cols[e.key] = c
+        }
+        for (path, target) in shared {
+            guard let c = cols[target] else { throw StoreError(.internal, "segment column [\(path)] refers to missing [\(target)]") }
+            cols[path] = c
         }
         columns = cols
     }
@@ -144,6 +154,9 @@ public struct Column: @unchecked Sendable {
     public let docCount: Int
     public var present = UnsafeBufferPointer<UInt64>(start: nil, count: 0)
     public var docOffsets: UnsafeBufferPointer<UInt32>?
+    /// Sparse single-valued columns: values only for present documents; `ranks[w]` counts
+    /// the present documents before word `w` of `present`.
+    public var ranks: UnsafeBufferPointer<UInt32>?
     public var dictionary: StringDictionary?
     public var codes = UnsafeBufferPointer<Int32>(start: nil, count: 0)
     public var ints = UnsafeBufferPointer<Int64>(start: nil, count: 0)
@@ -162,7 +175,13 @@ public struct Column: @unchecked Sendable {
     /// The slots of `doc` in the value arrays.
     public func slots(_ doc: Int) -> Range<Int> {
         if let o = docOffsets { return Int(o[doc])..<Int(o[doc + 1]) }
-        return has(doc) ? doc..<(doc + 1) : doc..<doc
+        guard has(doc) else { return 0..<0 }
+        if let ranks {
+            let below = present[doc >> 6] & ((1 << UInt64(doc & 63)) &- 1)
+            let slot = Int(ranks[doc >> 6]) + below.nonzeroBitCount
+            return slot..<(slot + 1)
+        }
+        return doc..<(doc + 1)
     }
 
     public func value(atSlot i: Int) -> FieldValue {

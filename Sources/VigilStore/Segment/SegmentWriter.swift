@@ -70,9 +70,18 @@ enum SegmentWriter {
 
         var fields = JSONObject()
         var categories: [String] = []
+        var slotOfPath: [String: Int] = [:]
+        for slot in buffer.columns.indices where buffer.columns[slot] != nil { slotOfPath[paths[slot]] = slot }
         for slot in buffer.columns.indices.sorted(by: { paths[$0] < paths[$1] }) {
             guard let b = buffer.columns[slot] else { continue }
             let path = paths[slot]
+            // A multi-field (`x.keyword`) that holds exactly its parent's values shares the parent's column.
+            if let dot = path.lastIndex(of: "."), let parentSlot = slotOfPath[String(path[..<dot])],
+                let parent = buffer.columns[parentSlot], parent.sameValues(as: b)
+            {
+                fields[path] = ["same_as": .string(String(path[..<dot]))]
+                continue
+            }
             fields[path] = buildColumn(b, rank: rank, docCount: n, &sections)
             if path == categoryField {
                 var used = Set<Int32>()
@@ -122,7 +131,25 @@ enum SegmentWriter {
                 slotOf[i] = r
                 present[Int(r) >> 6] |= 1 << UInt64(Int(r) & 63)
             }
-            slotCount = n
+            let filled = present.reduce(0) { $0 + $1.nonzeroBitCount }
+            if filled * 2 < n {
+                // Sparse: values only for documents that have one; `ranks` counts them per 64 documents.
+                var ranks = [UInt32](repeating: 0, count: present.count)
+                var total: UInt32 = 0
+                for w in present.indices {
+                    ranks[w] = total
+                    total += UInt32(present[w].nonzeroBitCount)
+                }
+                for i in 0..<b.count where slotOf[i] >= 0 {
+                    let r = Int(slotOf[i])
+                    let below = present[r >> 6] & ((1 << UInt64(r & 63)) &- 1)
+                    slotOf[i] = Int32(ranks[r >> 6]) + Int32(below.nonzeroBitCount)
+                }
+                o["ranks"] = sections.add(ranks)
+                slotCount = filled
+            } else {
+                slotCount = n
+            }
         }
         o["present"] = sections.add(present)
         func scatter<T>(_ values: [T], fill: T, width: Int = 1) -> [T] {
