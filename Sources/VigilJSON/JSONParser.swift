@@ -225,55 +225,18 @@ struct Reader {
 
     mutating func readNumber() throws(JSONError) -> JSONValue {
         let start = pos
-        var negative = false
-        if buffer[pos] == UInt8(ascii: "-") {
-            negative = true
-            pos += 1
+        let n: JSONLexer.Number
+        switch JSONLexer.number(buffer, &pos) {
+        case .success(let v): n = v
+        case .failure(let f): throw error(f.code, f.message)
         }
-        guard pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 else {
-            throw error(.invalidNumber, "Invalid numeric value: expected a digit")
-        }
-        var magnitude: UInt64 = 0
-        var overflow = false
-        if buffer[pos] == 0x30 {
-            pos += 1
-            if pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 {
-                throw error(.invalidNumber, "Invalid numeric value: leading zeroes not allowed")
-            }
-        } else {
-            while pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 {
-                let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
-                let (m2, o2) = m1.addingReportingOverflow(UInt64(buffer[pos] - 0x30))
-                overflow = overflow || o1 || o2
-                magnitude = m2
-                pos += 1
-            }
-        }
-        var isFloat = false
-        if pos < buffer.count, buffer[pos] == UInt8(ascii: ".") {
-            isFloat = true
-            pos += 1
-            guard pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 else {
-                throw error(.invalidNumber, "Invalid numeric value: decimal point must be followed by a digit")
-            }
-            while pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 { pos += 1 }
-        }
-        if pos < buffer.count, buffer[pos] == UInt8(ascii: "e") || buffer[pos] == UInt8(ascii: "E") {
-            isFloat = true
-            pos += 1
-            if pos < buffer.count, buffer[pos] == UInt8(ascii: "+") || buffer[pos] == UInt8(ascii: "-") { pos += 1 }
-            guard pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 else {
-                throw error(.invalidNumber, "Invalid numeric value: exponent must have a digit")
-            }
-            while pos < buffer.count, buffer[pos] >= 0x30, buffer[pos] <= 0x39 { pos += 1 }
-        }
-        if !isFloat && !overflow {
-            if negative {
-                if magnitude <= UInt64(Int64.max) { return .int(-Int64(magnitude)) }
-                if magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
+        if !n.isFloat && !n.overflow {
+            if n.negative {
+                if n.magnitude <= UInt64(Int64.max) { return .int(-Int64(n.magnitude)) }
+                if n.magnitude == UInt64(Int64.max) + 1 { return .int(Int64.min) }
             } else {
-                if magnitude <= UInt64(Int64.max) { return .int(Int64(magnitude)) }
-                return .uint(magnitude)
+                if n.magnitude <= UInt64(Int64.max) { return .int(Int64(n.magnitude)) }
+                return .uint(n.magnitude)
             }
         }
         return .double(Reader.parseDouble(buffer, start, pos))
@@ -329,83 +292,11 @@ struct Reader {
     }
 
     private mutating func readEscape(into bytes: inout [UInt8]) throws(JSONError) {
-        pos += 1
-        guard pos < buffer.count else { throw error(.unexpectedEnd, "Unexpected end of input in an escape sequence") }
-        let e = buffer[pos]
-        pos += 1
-        switch e {
-        case UInt8(ascii: "\""): bytes.append(0x22)
-        case UInt8(ascii: "\\"): bytes.append(0x5C)
-        case UInt8(ascii: "/"): bytes.append(0x2F)
-        case UInt8(ascii: "b"): bytes.append(0x08)
-        case UInt8(ascii: "f"): bytes.append(0x0C)
-        case UInt8(ascii: "n"): bytes.append(0x0A)
-        case UInt8(ascii: "r"): bytes.append(0x0D)
-        case UInt8(ascii: "t"): bytes.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try readHex4()
-            if scalar >= 0xD800 && scalar < 0xDC00 {
-                guard pos + 1 < buffer.count, buffer[pos] == UInt8(ascii: "\\"), buffer[pos + 1] == UInt8(ascii: "u") else {
-                    throw error(.invalidEscape, "Unpaired surrogate in a \\u escape")
-                }
-                pos += 2
-                let low = try readHex4()
-                guard low >= 0xDC00 && low < 0xE000 else { throw error(.invalidEscape, "Invalid low surrogate in a \\u escape") }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                throw error(.invalidEscape, "Unpaired low surrogate in a \\u escape")
-            }
-            JSONWriter.appendUTF8(scalar, to: &bytes)
-        default:
-            pos -= 1
-            throw error(.invalidEscape, "Unrecognized character escape \(describe(e))")
-        }
+        if let f = JSONLexer.escape(buffer, &pos, into: &bytes) { throw error(f.code, f.message) }
     }
 
-    private mutating func readHex4() throws(JSONError) -> UInt32 {
-        guard pos + 4 <= buffer.count else { throw error(.unexpectedEnd, "Unexpected end of input in a \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = buffer[pos]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw error(.invalidEscape, "Unexpected character \(describe(c)): expected a hex-digit for character escape sequence")
-            }
-            v = v << 4 | d
-            pos += 1
-        }
-        return v
-    }
-
-    /// Validates one multi-byte UTF-8 sequence at `pos` (RFC 3629: no overlongs, no surrogates).
     @inline(__always)
     private mutating func skipUTF8Sequence() throws(JSONError) {
-        let c = buffer[pos]
-        var need: Int
-        var lower: UInt8 = 0x80
-        var upper: UInt8 = 0xBF
-        switch c {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lower = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; upper = 0x9F
-        case 0xF0: need = 3; lower = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; upper = 0x8F
-        default: throw error(.invalidUTF8, "Invalid UTF-8 start byte 0x\(String(c, radix: 16))")
-        }
-        guard pos + need < buffer.count else { throw error(.invalidUTF8, "Invalid UTF-8: truncated sequence") }
-        let b1 = buffer[pos + 1]
-        guard b1 >= lower && b1 <= upper else { throw error(.invalidUTF8, "Invalid UTF-8 middle byte 0x\(String(b1, radix: 16))") }
-        var i = 2
-        while i <= need {
-            let b = buffer[pos + i]
-            guard b & 0xC0 == 0x80 else { throw error(.invalidUTF8, "Invalid UTF-8 middle byte 0x\(String(b, radix: 16))") }
-            i += 1
-        }
-        pos += need + 1
+        if let f = JSONLexer.utf8Sequence(buffer, &pos) { throw error(f.code, f.message) }
     }
 }

@@ -10,7 +10,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Number of events.") var events = 1_000_000
     @Option(help: "Number of hosts.") var hosts = 50
     @Option(help: "Random seed; the same seed gives the same events.") var seed: UInt64 = 1
-    @Option(help: "Timestamp of the first event (ISO 8601); default 24 hours before now.") var start: String?
+    @Option(help: "Timestamp of the first event (ISO 8601); default yesterday 00:00 UTC, so a seed gives the same events all day.") var start: String?
     @Option(help: "Events per second of simulated time.") var rate = 1000
     @Option(name: .shortAndLong, help: "Output file (default standard output).") var output: String?
     @Flag(help: "Write a _bulk body (a {\"create\":{}} line before each event).") var bulk = false
@@ -21,7 +21,7 @@ struct Generate: ParsableCommand {
             guard let ms = DateFormats.parse(start) else { throw ValidationError("cannot read --start \(start)") }
             startMillis = ms
         } else {
-            startMillis = (Clock.nowMillis() - 86_400_000) / 1000 * 1000
+            startMillis = (Clock.nowMillis() / 86_400_000 - 1) * 86_400_000
         }
         var generator = EventGenerator(hosts: max(1, hosts), seed: seed, startMillis: startMillis, eventsPerSecond: max(1, rate))
         let handle: FileHandle

@@ -1,4 +1,5 @@
 import VigilJSON
+import VigilStore
 
 /// Elasticsearch's `filter_path`: comma-separated dotted paths with `*` and `**` wildcards;
 /// paths starting with `-` exclude.
@@ -31,28 +32,7 @@ struct FilterPath {
         pattern == "*" || (pattern.contains("*") ? wildcard(pattern, key) : pattern == key)
     }
 
-    static func wildcard(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern), t = Array(text)
-        var pi = 0, ti = 0, star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count && p[pi] != "*" && p[pi] == t[ti] {
-                pi += 1
-                ti += 1
-            } else if pi < p.count && p[pi] == "*" {
-                star = pi
-                mark = ti
-                pi += 1
-            } else if star >= 0 {
-                pi = star + 1
-                mark += 1
-                ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count && p[pi] == "*" { pi += 1 }
-        return pi == p.count
-    }
+    static func wildcard(_ pattern: String, _ text: String) -> Bool { Wildcard.matches(pattern, text) }
 
     /// The patterns that apply below `key`, and whether one of them ends at `key` (keep it whole).
     static func advance(_ patterns: [ArraySlice<String>], _ key: String) -> (rest: [ArraySlice<String>], whole: Bool) {

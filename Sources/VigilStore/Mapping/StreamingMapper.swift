@@ -360,79 +360,12 @@ struct Scan {
     }
 
     private mutating func escape() -> Bool {
-        guard i + 1 < p.count else { return false }
-        let e = p[i + 1]
-        i += 2
-        switch e {
-        case UInt8(ascii: "\""): tape.bytes.append(0x22)
-        case UInt8(ascii: "\\"): tape.bytes.append(0x5C)
-        case UInt8(ascii: "/"): tape.bytes.append(0x2F)
-        case UInt8(ascii: "b"): tape.bytes.append(0x08)
-        case UInt8(ascii: "f"): tape.bytes.append(0x0C)
-        case UInt8(ascii: "n"): tape.bytes.append(0x0A)
-        case UInt8(ascii: "r"): tape.bytes.append(0x0D)
-        case UInt8(ascii: "t"): tape.bytes.append(0x09)
-        case UInt8(ascii: "u"):
-            guard var scalar = hex4() else { return false }
-            if scalar >= 0xD800 && scalar < 0xDC00 {
-                guard i + 1 < p.count, p[i] == UInt8(ascii: "\\"), p[i + 1] == UInt8(ascii: "u") else { return false }
-                i += 2
-                guard let low = hex4(), low >= 0xDC00 && low < 0xE000 else { return false }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if scalar >= 0xDC00 && scalar < 0xE000 {
-                return false
-            }
-            JSONUTF8.append(scalar, to: &tape.bytes)
-        default:
-            return false
-        }
-        return true
+        JSONLexer.escape(p, &i, into: &tape.bytes) == nil
     }
 
-    private mutating func hex4() -> UInt32? {
-        guard i + 4 <= p.count else { return nil }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = p[i]
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: return nil
-            }
-            v = v << 4 | d
-            i += 1
-        }
-        return v
-    }
-
-    /// Validates one multi-byte UTF-8 sequence at `i` (no overlongs, no surrogates) and steps over it.
     @inline(__always)
     private mutating func validUTF8() -> Bool {
-        let c = p[i]
-        var need: Int
-        var lower: UInt8 = 0x80
-        var upper: UInt8 = 0xBF
-        switch c {
-        case 0xC2...0xDF: need = 1
-        case 0xE0: need = 2; lower = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: need = 2
-        case 0xED: need = 2; upper = 0x9F
-        case 0xF0: need = 3; lower = 0x90
-        case 0xF1...0xF3: need = 3
-        case 0xF4: need = 3; upper = 0x8F
-        default: return false
-        }
-        guard i + need < p.count else { return false }
-        guard p[i + 1] >= lower && p[i + 1] <= upper else { return false }
-        var k = 2
-        while k <= need {
-            guard p[i + k] & 0xC0 == 0x80 else { return false }
-            k += 1
-        }
-        i += need + 1
-        return true
+        JSONLexer.utf8Sequence(p, &i) == nil
     }
 
     /// Characters (Unicode scalars) in a stored string, for `ignore_above`.
@@ -453,45 +386,12 @@ struct Scan {
     /// A JSON number; integers beyond Int64 return nil (the general path decides).
     mutating func number() -> Number? {
         let start = i
-        var negative = false
-        if peek == UInt8(ascii: "-") {
-            negative = true
-            i += 1
-        }
-        guard i < p.count, p[i] >= 0x30, p[i] <= 0x39 else { return nil }
-        var magnitude: UInt64 = 0
-        var overflow = false
-        if p[i] == 0x30 {
-            i += 1
-            if i < p.count, p[i] >= 0x30, p[i] <= 0x39 { return nil }
-        } else {
-            while i < p.count, p[i] >= 0x30, p[i] <= 0x39 {
-                let (m1, o1) = magnitude.multipliedReportingOverflow(by: 10)
-                let (m2, o2) = m1.addingReportingOverflow(UInt64(p[i] - 0x30))
-                overflow = overflow || o1 || o2
-                magnitude = m2
-                i += 1
-            }
-        }
-        var isDouble = false
-        if i < p.count, p[i] == UInt8(ascii: ".") {
-            isDouble = true
-            i += 1
-            guard i < p.count, p[i] >= 0x30, p[i] <= 0x39 else { return nil }
-            while i < p.count, p[i] >= 0x30, p[i] <= 0x39 { i += 1 }
-        }
-        if i < p.count, p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E") {
-            isDouble = true
-            i += 1
-            if i < p.count, p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-") { i += 1 }
-            guard i < p.count, p[i] >= 0x30, p[i] <= 0x39 else { return nil }
-            while i < p.count, p[i] >= 0x30, p[i] <= 0x39 { i += 1 }
-        }
-        if isDouble {
+        guard case .success(let n) = JSONLexer.number(p, &i) else { return nil }
+        if n.isFloat {
             return Number(isDouble: true, int: 0, double: JSONNumber.parseDouble(p, start, i))
         }
-        guard !overflow, magnitude <= UInt64(Int64.max) else { return nil }
-        let v = Int64(magnitude)
-        return Number(isDouble: false, int: negative ? -v : v, double: 0)
+        guard !n.overflow, n.magnitude <= UInt64(Int64.max) else { return nil }
+        let v = Int64(n.magnitude)
+        return Number(isDouble: false, int: n.negative ? -v : v, double: 0)
     }
 }
