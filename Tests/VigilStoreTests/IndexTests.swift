@@ -177,3 +177,49 @@ import VigilJSON
         #expect(throws: StoreError.self) { try Store.validateIndexName(name) }
     }
 }
+
+@Suite struct ConcurrentRefreshTests {
+    /// Writers update and delete documents while refreshes seal buffers outside the lock:
+    /// every id must end with exactly its last write, once.
+    @Test func writesDuringSealingLandOnce() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        _ = store.bulk([BulkItem(target: "c", operation: indexOp("seed", "{}"))])
+        let index = try #require(store.index(named: "c"))
+        let ids = 200
+        let rounds = 30
+        DispatchQueue.concurrentPerform(iterations: 2) { worker in
+            if worker == 0 {
+                for round in 0..<rounds {
+                    let ops = (0..<ids).map { i -> WriteOperation in
+                        i % 7 == 3 && round % 2 == 1
+                            ? .delete(id: "d\(i)", ifSeqNo: nil, ifPrimaryTerm: nil)
+                            : indexOp("d\(i)", #"{"round":\#(round),"i":\#(i)}"#)
+                    }
+                    _ = index.write(ops)
+                }
+            } else {
+                for _ in 0..<rounds { _ = try? index.refresh() }
+            }
+        }
+        try index.refresh()
+        let last = rounds - 1
+        var expected = 1
+        for i in 0..<ids {
+            let deletedLast = i % 7 == 3 && last % 2 == 1
+            let doc = index.get(id: "d\(i)")
+            if deletedLast {
+                #expect(doc == nil)
+            } else {
+                expected += 1
+                let source = try JSONParser().parse(try #require(doc).source)
+                #expect(source["round"] == .int(Int64(last)))
+            }
+        }
+        #expect(index.reader().liveCount == expected)
+        let reopened = try Store(directory: dir.path)
+        let again = try #require(reopened.index(named: "c"))
+        try again.refresh()
+        #expect(again.reader().liveCount == expected)
+    }
+}

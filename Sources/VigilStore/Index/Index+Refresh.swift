@@ -5,27 +5,73 @@ extension Index {
     /// Seals buffered documents into a new segment and commits; afterwards searches see them
     /// and the write-ahead log generations before the commit are removed.
     /// Returns whether anything changed.
+    ///
+    /// The segment is written outside the index lock: writes go on into a fresh buffer, and
+    /// the sealing documents stay readable by id until the segment is installed.
     @discardableResult
     public func refresh() throws(StoreError) -> Bool {
-        try state.withLock { (s) throws(StoreError) -> Bool in
-            if s.buffer.isEmpty && !s.deletesDirty && !s.mappingDirty {
-                if s.buffer.docCount > 0 { s.buffer = WriteBuffer() }
-                return false
+        try refreshing.withLock { (_) throws(StoreError) -> Bool in
+            // Phase 1: swap the buffer out and start a new log generation.
+            struct Job {
+                var buffer: WriteBuffer
+                var paths: [String]
+                var name: String
+                var generation: Int
             }
-            let generation = try wal.roll()
-            if !s.buffer.isEmpty {
-                let segName = "seg-" + String(format6: s.nextSegment)
-                _ = try SegmentWriter.write(s.buffer, paths: s.mapper.slots.paths, name: segName, directory: directory + "/segments")
-                let segment = try Segment(directory: directory + "/segments/" + segName)
-                s.nextSegment += 1
-                s.segments.append(SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount)))
+            let job = try state.withLock { (s) throws(StoreError) -> Job? in
+                if s.buffer.isEmpty && !s.deletesDirty && !s.mappingDirty {
+                    if s.buffer.docCount > 0 {
+                        s.buffer = WriteBuffer()
+                        s.bufferIndex = [:]
+                    }
+                    return nil
+                }
+                let generation = try wal.roll()
+                let job = Job(buffer: s.buffer, paths: s.mapper.slots.paths, name: "seg-" + String(format6: s.nextSegment), generation: generation)
+                if !s.buffer.isEmpty { s.nextSegment += 1 }
+                s.sealing = s.buffer
+                s.sealingIndex = s.bufferIndex
+                s.sealingKills = []
+                s.buffer = WriteBuffer()
+                s.bufferIndex = [:]
+                return job
             }
-            try commit(&s, walGeneration: generation)
-            s.buffer = WriteBuffer()
-            s.bufferIndex = [:]
-            wal.removeGenerations(before: generation)
-            try maybeMerge(&s)
-            return true
+            guard let job else { return false }
+            // Phase 2: write the segment while writers continue.
+            var built: (Segment, [Int32])?
+            var failure: StoreError?
+            if !job.buffer.isEmpty {
+                do throws(StoreError) {
+                    let (_, rank) = try SegmentWriter.write(job.buffer, paths: job.paths, name: job.name, directory: directory + "/segments")
+                    built = (try Segment(directory: directory + "/segments/" + job.name), rank)
+                } catch {
+                    failure = error
+                }
+            }
+            // Phase 3: install it, with the deletions that arrived meanwhile, and commit.
+            return try state.withLock { (s) throws(StoreError) -> Bool in
+                if let failure {
+                    // The documents stay in the log, which replays them on the next start.
+                    s.failure = failure
+                    throw failure
+                }
+                if let (segment, rank) = built {
+                    var entry = SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount))
+                    for k in s.sealingKills where rank[k] >= 0 {
+                        entry.deletes.insert(Int(rank[k]))
+                        entry.deletesDirty = true
+                        s.deletesDirty = true
+                    }
+                    s.segments.append(entry)
+                }
+                s.sealing = nil
+                s.sealingIndex = [:]
+                s.sealingKills = []
+                try commit(&s, walGeneration: job.generation)
+                wal.removeGenerations(before: job.generation)
+                try maybeMerge(&s)
+                return true
+            }
         }
     }
 
@@ -83,9 +129,11 @@ extension Index {
     /// Merges all segments into one (`_forcemerge?max_num_segments=1`).
     public func forceMerge() throws(StoreError) {
         try refresh()
-        try state.withLock { (s) throws(StoreError) in
-            guard s.segments.count > 1 || s.segments.contains(where: { $0.deletes.cardinality > 0 }) else { return }
-            try merge(Array(s.segments.indices), &s)
+        try refreshing.withLock { (_) throws(StoreError) in
+            try state.withLock { (s) throws(StoreError) in
+                guard s.segments.count > 1 || s.segments.contains(where: { $0.deletes.cardinality > 0 }) else { return }
+                try merge(Array(s.segments.indices), &s)
+            }
         }
     }
 

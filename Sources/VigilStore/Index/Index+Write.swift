@@ -232,6 +232,7 @@ extension Index {
     static func version(of location: Location, in s: IndexState) -> Int64 {
         switch location {
         case .buffer(let i): return s.buffer.versions[i]
+        case .sealing(let i): return s.sealing!.versions[i]
         case .segment(let si, let doc): return s.segments[si].segment.version(doc)
         }
     }
@@ -239,6 +240,7 @@ extension Index {
     static func seqNo(of location: Location, in s: IndexState) -> Int64 {
         switch location {
         case .buffer(let i): return s.buffer.seqNos[i]
+        case .sealing(let i): return s.sealing!.seqNos[i]
         case .segment(let si, let doc): return s.segments[si].segment.seqNo(doc)
         }
     }
@@ -246,6 +248,7 @@ extension Index {
     static func source(of location: Location, in s: IndexState) -> [UInt8] {
         switch location {
         case .buffer(let i): return s.buffer.source(i)
+        case .sealing(let i): return s.sealing!.source(i)
         case .segment(let si, let doc): return s.segments[si].segment.sourceBytes(doc)
         }
     }
@@ -255,6 +258,9 @@ extension Index {
         case .buffer(let i):
             s.buffer.kill(i)
             s.bufferIndex[id] = nil
+        case .sealing(let i):
+            s.sealingKills.append(i)
+            s.sealingIndex[id] = nil
         case .segment(let si, let doc):
             s.segments[si].deletes.insert(doc)
             s.segments[si].deletesDirty = true

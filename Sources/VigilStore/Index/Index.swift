@@ -10,6 +10,8 @@ public final class Index: Sendable {
     let directory: String
     let wal: WriteAheadLog
     let state: Mutex<IndexState>
+    /// One refresh or merge at a time; held while a segment is written outside `state`.
+    let refreshing = Mutex<Void>(())
     /// Set when the index backs a data stream, whose documents need `@timestamp`.
     public let dataStream: String?
 
@@ -29,6 +31,11 @@ public final class Index: Sendable {
         var segments: [SegmentEntry] = []
         var buffer = WriteBuffer()
         var bufferIndex: [String: Int] = [:]
+        /// The buffer being sealed by a refresh, outside the lock; still readable by id.
+        var sealing: WriteBuffer?
+        var sealingIndex: [String: Int] = [:]
+        /// Sealing documents replaced or deleted meanwhile, deleted from the new segment once installed.
+        var sealingKills: [Int] = []
         var tombstones: [String: Int64] = [:]
         var nextSeqNo: Int64 = 0
         var nextSegment = 1
@@ -50,6 +57,8 @@ public final class Index: Sendable {
     /// Where an id currently lives.
     enum Location {
         case buffer(Int)
+        /// In the buffer a refresh is writing out right now.
+        case sealing(Int)
         case segment(Int, Int)
     }
 
@@ -158,6 +167,7 @@ public final class Index: Sendable {
 
     static func locate(_ id: String, in s: IndexState) -> Location? {
         if let i = s.bufferIndex[id] { return .buffer(i) }
+        if let i = s.sealingIndex[id] { return .sealing(i) }
         for (si, e) in s.segments.enumerated().reversed() {
             if let doc = e.segment.find(id: id), !e.deletes.contains(doc) { return .segment(si, doc) }
         }
@@ -170,6 +180,9 @@ public final class Index: Sendable {
             switch Index.locate(id, in: s) {
             case .buffer(let i)?:
                 return StoredDocument(index: name, id: id, version: s.buffer.versions[i], seqNo: s.buffer.seqNos[i], source: s.buffer.source(i))
+            case .sealing(let i)?:
+                let b = s.sealing!
+                return StoredDocument(index: name, id: id, version: b.versions[i], seqNo: b.seqNos[i], source: b.source(i))
             case .segment(let si, let doc)?:
                 let seg = s.segments[si].segment
                 return StoredDocument(index: name, id: id, version: seg.version(doc), seqNo: seg.seqNo(doc), source: seg.sourceBytes(doc))

@@ -22,7 +22,8 @@ enum SegmentWriter {
     }
 
     /// Writes the buffer's live documents, sorted by (timestamp, seqNo), as segment `name`.
-    static func write(_ buffer: WriteBuffer, paths: [String], name: String, directory: String) throws(StoreError) -> SegmentMeta {
+    /// Returns the metadata and, for each buffered document, its position in the segment (-1 when dead).
+    static func write(_ buffer: WriteBuffer, paths: [String], name: String, directory: String) throws(StoreError) -> (SegmentMeta, [Int32]) {
         var order = (0..<buffer.docCount).filter { buffer.isLive($0) }
         order.sort { a, b in
             let ta = buffer.timestamps[a], tb = buffer.timestamps[b]
@@ -97,7 +98,7 @@ enum SegmentWriter {
         try writeFile(dir + "/columns.bin", sections.bytes)
         try writeFile(dir + "/source.bin", sourceBytes)
         try FileIO.writeAtomically(dir + "/meta.json", JSONWriter().encode(meta.json))
-        return meta
+        return (meta, rank)
     }
 
     /// Lays one column out in the new document order. Single-valued columns get one slot
