@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -18,50 +19,90 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "No progress line.") var quiet = false
 
     func run() async throws {
-        var sink: any BatchSink = try url.map { try HTTPSink(url: $0) } ?? DirectSink(store: Store(directory: data))
-        var progress = Progress(quiet: quiet)
-        var errors = 0
-        for file in files {
-            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file)))
-            var pending: [UInt8] = []
-            var count = 0
-            try EventFile.forEachDocument(bytes) { source in
-                pending.append(contentsOf: #"{"create":{}}"#.utf8)
-                pending.append(0x0A)
-                pending.append(contentsOf: source)
-                pending.append(0x0A)
-                count += 1
-                if count == batch {
-                    errors += try sink.send(pending, index: index)
-                    progress.add(count)
-                    pending.removeAll(keepingCapacity: true)
-                    count = 0
+        let sink: any BatchSink = try url.map { try HTTPSink(url: $0) } ?? DirectSink(store: Store(directory: data))
+        let progress = Mutex(Progress(quiet: quiet))
+        let errors = Atomic<Int>(0)
+        let failure = Mutex<(any Error)?>(nil)
+        // One reader cuts the files into `_bulk` bodies; two writers send them, so mapping
+        // runs on both cores and one writer's fsync or seal never idles the other.
+        let workers = 2
+        let queue = Mutex<[[UInt8]]>([])
+        let filled = DispatchSemaphore(value: 0)
+        let room = DispatchSemaphore(value: workers * 2)
+        let files = self.files
+        let batch = self.batch
+        let index = self.index
+        DispatchQueue.concurrentPerform(iterations: workers + 1) { worker in
+            if worker == 0 {
+                defer {
+                    for _ in 0..<workers {
+                        queue.withLock { $0.append([]) }
+                        filled.signal()
+                    }
+                }
+                do {
+                    for file in files {
+                        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped))
+                        var pending: [UInt8] = []
+                        var count = 0
+                        func flush() {
+                            room.wait()
+                            queue.withLock { $0.append(pending) }
+                            filled.signal()
+                            pending = []
+                            count = 0
+                        }
+                        try EventFile.forEachDocument(bytes) { source in
+                            pending.append(contentsOf: #"{"create":{}}"#.utf8)
+                            pending.append(0x0A)
+                            pending.append(contentsOf: source)
+                            pending.append(0x0A)
+                            count += 1
+                            if count == batch { flush() }
+                        }
+                        if count > 0 { flush() }
+                    }
+                } catch {
+                    failure.withLock { $0 = error }
+                }
+            } else {
+                while true {
+                    filled.wait()
+                    let body = queue.withLock { $0.removeFirst() }
+                    if body.isEmpty { return }
+                    room.signal()
+                    do {
+                        let (docs, rejected) = try sink.send(body, index: index)
+                        errors.add(rejected, ordering: .relaxed)
+                        progress.withLock { $0.add(docs) }
+                    } catch {
+                        failure.withLock { $0 = error }
+                    }
                 }
             }
-            if count > 0 {
-                errors += try sink.send(pending, index: index)
-                progress.add(count)
-            }
         }
+        if let error = failure.withLock({ $0 }) { throw error }
         try sink.finish(index: index)
-        progress.done()
-        if errors > 0 {
-            FileHandleOutput.stderr("vigil ingest: \(errors) documents were rejected\n")
+        progress.withLock { $0.done() }
+        let rejected = errors.load(ordering: .relaxed)
+        if rejected > 0 {
+            FileHandleOutput.stderr("vigil ingest: \(rejected) documents were rejected\n")
             throw ExitCode(2)
         }
     }
 }
 
 /// Where `ingest` sends `_bulk` bodies; returns the number of rejected items.
-protocol BatchSink {
-    mutating func send(_ body: [UInt8], index: String) throws -> Int
-    mutating func finish(index: String) throws
+protocol BatchSink: Sendable {
+    /// Sends one `_bulk` body; returns (documents sent, documents rejected).
+    func send(_ body: [UInt8], index: String) throws -> (Int, Int)
+    func finish(index: String) throws
 }
 
 struct DirectSink: BatchSink {
     let store: Store
 
-    func send(_ body: [UInt8], index: String) throws -> Int {
+    func send(_ body: [UInt8], index: String) throws -> (Int, Int) {
         var items: [BulkItem] = []
         var lineStart = 0
         var isAction = true
@@ -74,7 +115,7 @@ struct DirectSink: BatchSink {
         }
         let results = store.bulk(items)
         for r in results.prefix(3) where r.error != nil { FileHandleOutput.stderr("rejected: \(r.error!)\n") }
-        return results.filter { $0.error != nil }.count
+        return (results.count, results.filter { $0.error != nil }.count)
     }
 
     func finish(index: String) throws {
@@ -107,12 +148,12 @@ struct HTTPSink: BatchSink {
         return (status, data.flatMap { try? JSONParser().parse($0) })
     }
 
-    func send(_ body: [UInt8], index: String) throws -> Int {
+    func send(_ body: [UInt8], index: String) throws -> (Int, Int) {
         let (status, json) = try request(index + "/_bulk", method: "POST", body: body)
         guard status == 200, let items = json?["items"]?.arrayValue else {
             throw ValidationError("_bulk answered \(status): \(json?.jsonString ?? "")")
         }
-        return items.filter { $0.objectValue?.entries.first?.value["error"] != nil }.count
+        return (items.count, items.filter { $0.objectValue?.entries.first?.value["error"] != nil }.count)
     }
 
     func finish(index: String) throws {
