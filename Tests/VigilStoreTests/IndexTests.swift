@@ -64,6 +64,20 @@ import VigilJSON
         #expect(index.reader().liveCount == 1)
     }
 
+    @Test func generatedIdsAreFoundAndUpdatedBeforeRefresh() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        let created = store.bulk((0..<50).map { BulkItem(target: "g", operation: indexOp(nil, #"{"n":\#($0)}"#)) })
+        let index = try #require(store.index(named: "g"))
+        let id = created[17].id
+        #expect(index.get(id: id) != nil)
+        let update = index.write([indexOp(id, #"{"n":1000}"#)])[0]
+        #expect(update.outcome == .updated && update.version == 2)
+        try index.refresh()
+        #expect(index.reader().liveCount == 50)
+        #expect(try JSONParser().parse(try #require(index.get(id: id)).source) == parse(#"{"n":1000}"#))
+    }
+
     @Test func ifSeqNoGuardsConcurrentChanges() throws {
         let dir = TempDirectory()
         let store = try Store(directory: dir.path)

@@ -23,6 +23,7 @@ extension Index {
                     if s.buffer.docCount > 0 {
                         s.buffer = WriteBuffer()
                         s.bufferIndex = [:]
+                        s.bufferIndexed = 0
                     }
                     return nil
                 }
@@ -31,9 +32,11 @@ extension Index {
                 if !s.buffer.isEmpty { s.nextSegment += 1 }
                 s.sealing = s.buffer
                 s.sealingIndex = s.bufferIndex
+                s.sealingIndexed = s.bufferIndexed
                 s.sealingKills = []
-                s.buffer = WriteBuffer()
+                s.buffer = WriteBuffer(sizedLike: s.buffer)
                 s.bufferIndex = [:]
+                s.bufferIndexed = 0
                 return job
             }
             guard let job else { return false }
@@ -66,6 +69,7 @@ extension Index {
                 }
                 s.sealing = nil
                 s.sealingIndex = [:]
+                s.sealingIndexed = 0
                 s.sealingKills = []
                 try commit(&s, walGeneration: job.generation)
                 wal.removeGenerations(before: job.generation)

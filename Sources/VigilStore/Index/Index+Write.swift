@@ -96,13 +96,13 @@ extension Index {
             case .success(let o): object = o
             case .failure(let e): return .failure(index: name, id: id, e)
             }
-            let current = givenID == nil ? nil : Index.locate(id, in: s)
+            let current = givenID == nil ? nil : Index.locate(id, in: &s)
             if let failure = checkConflict(id: id, current: current, create: create, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm, state: s) {
                 return .failure(index: name, id: id, failure)
             }
             return index(id: id, source: source, object: object, current: current, mapper: &mapper, state: &s, log: &log)
         case .delete(let id, let ifSeqNo, let ifPrimaryTerm):
-            let current = Index.locate(id, in: s)
+            let current = Index.locate(id, in: &s)
             if let failure = checkConflict(id: id, current: current, create: false, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm, state: s) {
                 return .failure(index: name, id: id, failure)
             }
@@ -121,7 +121,7 @@ extension Index {
             WALRecord(op: .delete, seqNo: seqNo, version: version, id: id).append(to: &log)
             return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: .deleted, status: 200)
         case .update(let id, let doc, let upsert, let docAsUpsert):
-            let current = Index.locate(id, in: s)
+            let current = Index.locate(id, in: &s)
             var merged: JSONObject
             if let current {
                 let stored = Index.source(of: current, in: s)
@@ -156,7 +156,7 @@ extension Index {
         guard id.utf8.count <= 512 else {
             return .failure(index: name, id: id, StoreError(.illegalArgument, "id [\(id)] is too long, must be no longer than 512 bytes but was: \(id.utf8.count)"))
         }
-        let current = givenID == nil ? nil : Index.locate(id, in: s)
+        let current = givenID == nil ? nil : Index.locate(id, in: &s)
         if let failure = checkConflict(id: id, current: current, create: create, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm, state: s) {
             return .failure(index: name, id: id, failure)
         }
@@ -169,7 +169,8 @@ extension Index {
         s.nextSeqNo += 1
         if let current { Index.remove(current, id: id, state: &s) }
         s.tombstones[id] = nil
-        s.bufferIndex[id] = s.buffer.append(id: id, seqNo: seqNo, version: version, source: source, streamed: doc, tape: tape)
+        let ordinal = s.buffer.append(id: id, seqNo: seqNo, version: version, source: source, streamed: doc, tape: tape)
+        if givenID != nil { s.bufferIndex[id] = ordinal }
         WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log)
         return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: current == nil ? .created : .updated, status: current == nil ? 201 : 200)
     }
@@ -283,7 +284,7 @@ extension Index {
     /// Re-applies a logged write during recovery, with the version and seqNo it was given.
     static func replay(_ r: WALRecord, into s: inout IndexState) {
         s.nextSeqNo = max(s.nextSeqNo, r.seqNo + 1)
-        let current = locate(r.id, in: s)
+        let current = locate(r.id, in: &s)
         if let current { remove(current, id: r.id, state: &s) }
         switch r.op {
         case .delete:

@@ -30,10 +30,14 @@ public final class Index: Sendable {
         var settings: IndexSettings
         var segments: [SegmentEntry] = []
         var buffer = WriteBuffer()
+        /// Ids in the buffer. Generated ids are left out when written (they cannot collide)
+        /// and added on the first lookup that misses, so append-only loads never hash ids.
         var bufferIndex: [String: Int] = [:]
+        var bufferIndexed = 0
         /// The buffer being sealed by a refresh, outside the lock; still readable by id.
         var sealing: WriteBuffer?
         var sealingIndex: [String: Int] = [:]
+        var sealingIndexed = 0
         /// Sealing documents replaced or deleted meanwhile, deleted from the new segment once installed.
         var sealingKills: [Int] = []
         var tombstones: [String: Int64] = [:]
@@ -165,8 +169,16 @@ public final class Index: Sendable {
 
     // MARK: Reading
 
-    static func locate(_ id: String, in s: IndexState) -> Location? {
+    static func locate(_ id: String, in s: inout IndexState) -> Location? {
+        if s.bufferIndexed < s.buffer.docCount && s.bufferIndex[id] == nil {
+            catchUp(&s.bufferIndex, s.buffer, from: s.bufferIndexed)
+            s.bufferIndexed = s.buffer.docCount
+        }
         if let i = s.bufferIndex[id] { return .buffer(i) }
+        if let sealing = s.sealing, s.sealingIndexed < sealing.docCount, s.sealingIndex[id] == nil {
+            catchUp(&s.sealingIndex, sealing, from: s.sealingIndexed)
+            s.sealingIndexed = sealing.docCount
+        }
         if let i = s.sealingIndex[id] { return .sealing(i) }
         for (si, e) in s.segments.enumerated().reversed() {
             if let doc = e.segment.find(id: id), !e.deletes.contains(doc) { return .segment(si, doc) }
@@ -174,10 +186,17 @@ public final class Index: Sendable {
         return nil
     }
 
+    static func catchUp(_ index: inout [String: Int], _ buffer: WriteBuffer, from: Int) {
+        for doc in from..<buffer.docCount where buffer.isLive(doc) {
+            let id = buffer.id(doc)
+            if index[id] == nil { index[id] = doc }
+        }
+    }
+
     /// Real-time get by id: sees writes not yet refreshed.
     public func get(id: String) -> StoredDocument? {
         state.withLock { s in
-            switch Index.locate(id, in: s) {
+            switch Index.locate(id, in: &s) {
             case .buffer(let i)?:
                 return StoredDocument(index: name, id: id, version: s.buffer.versions[i], seqNo: s.buffer.seqNos[i], source: s.buffer.source(i))
             case .sealing(let i)?:
@@ -230,7 +249,7 @@ public final class Index: Sendable {
 
     public var stats: Stats {
         let (docs, deleted, segments, buffered) = state.withLock { s in
-            (s.segments.reduce(0) { $0 + $1.liveCount }, s.segments.reduce(0) { $0 + $1.deletes.cardinality }, s.segments.count, s.bufferIndex.count)
+            (s.segments.reduce(0) { $0 + $1.liveCount }, s.segments.reduce(0) { $0 + $1.deletes.cardinality }, s.segments.count, s.buffer.liveCount)
         }
         return Stats(docs: docs, deleted: deleted, storeBytes: FileIO.treeSize(directory), segments: segments, buffered: buffered)
     }

@@ -2,7 +2,9 @@
 /// permutation and a copy rather than a transpose of per-document maps.
 struct WriteBuffer {
     private(set) var docCount = 0
-    private(set) var ids: [String] = []
+    /// Document ids, UTF-8 in one arena: `idBytes[idOffsets[i]..<idOffsets[i + 1]]`.
+    private(set) var idBytes: [UInt8] = []
+    private(set) var idOffsets: [Int] = [0]
     private(set) var seqNos: [Int64] = []
     private(set) var versions: [Int64] = []
     /// `Int64.min` where the document has no timestamp.
@@ -15,6 +17,20 @@ struct WriteBuffer {
     /// Indexed by field slot (`DocumentMapper.slots`).
     private(set) var columns: [ColumnBuilder?] = []
 
+    init() {}
+
+    /// A buffer sized like a previous one, so a steady load does not regrow (and re-fault) its arrays.
+    init(sizedLike other: WriteBuffer) {
+        let docs = other.docCount
+        idBytes.reserveCapacity(other.idBytes.count)
+        idOffsets.reserveCapacity(docs + 1)
+        seqNos.reserveCapacity(docs)
+        versions.reserveCapacity(docs)
+        timestamps.reserveCapacity(docs)
+        sourceBytes.reserveCapacity(other.sourceBytes.count)
+        sourceOffsets.reserveCapacity(docs + 1)
+    }
+
     var liveCount: Int { docCount - deadCount }
     var isEmpty: Bool { liveCount == 0 }
     var byteSize: Int { sourceBytes.count + docCount * 64 }
@@ -24,7 +40,8 @@ struct WriteBuffer {
     mutating func append(id: String, seqNo: Int64, version: Int64, timestamp: Int64?, source: some Collection<UInt8>, fields: [(slot: Int, value: FieldValue)]) -> Int {
         let doc = docCount
         docCount += 1
-        ids.append(id)
+        idBytes.append(contentsOf: id.utf8)
+        idOffsets.append(idBytes.count)
         seqNos.append(seqNo)
         versions.append(version)
         timestamps.append(timestamp ?? Int64.min)
@@ -86,6 +103,8 @@ struct WriteBuffer {
     }
 
     func isLive(_ doc: Int) -> Bool { !dead.contains(doc) }
+
+    func id(_ doc: Int) -> String { String(decoding: idBytes[idOffsets[doc]..<idOffsets[doc + 1]], as: UTF8.self) }
 
     func source(_ doc: Int) -> [UInt8] { Array(sourceBytes[sourceOffsets[doc]..<sourceOffsets[doc + 1]]) }
 

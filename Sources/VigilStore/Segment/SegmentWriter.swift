@@ -55,12 +55,19 @@ enum SegmentWriter {
         let stamps = order.map { buffer.timestamps[$0] }
         builtins["_timestamp"] = ["values": sections.add(stamps)]
         // _id: a sorted dictionary of unique ids, with the document of each entry and back.
-        let ids = order.map { buffer.ids[$0] }
-        let idOrder = ids.indices.sorted { ids[$0].utf8.lexicographicallyPrecedes(ids[$1].utf8) }
+        let idOrder = buffer.idBytes.withUnsafeBufferPointer { arena in
+            func id(_ newDoc: Int) -> UnsafeBufferPointer<UInt8> {
+                let old = order[newDoc]
+                return UnsafeBufferPointer(rebasing: arena[buffer.idOffsets[old]..<buffer.idOffsets[old + 1]])
+            }
+            return order.indices.sorted { StringDictionary.compare(id($0), id($1)) < 0 }
+        }
         var idOffsets: [UInt32] = [0]
         var idBytes: [UInt8] = []
+        idBytes.reserveCapacity(buffer.idBytes.count)
         for i in idOrder {
-            idBytes.append(contentsOf: ids[i].utf8)
+            let old = order[i]
+            idBytes.append(contentsOf: buffer.idBytes[buffer.idOffsets[old]..<buffer.idOffsets[old + 1]])
             idOffsets.append(UInt32(idBytes.count))
         }
         builtins["_id"] = [
