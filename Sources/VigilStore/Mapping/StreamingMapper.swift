@@ -47,18 +47,37 @@ struct StreamedDocument {
 /// needs coercion, `null_value`, malformed JSON) makes `map` return nil, and the document
 /// takes the general path through `DocumentMapper`, which also produces the error.
 struct StreamingMapper {
+    /// What to do with a value at one path, precomputed from the mapping as plain data, so the
+    /// per-value loop touches no reference-counted storage.
+    enum Plan: UInt8 {
+        case unknown, object, string, long, double, bool, dateISOOrEpoch, dateISO, dateEpoch, ip
+    }
+
     /// A trie of key paths: node 0 is the document root.
     private struct Node {
         var parent: Int32
         var hash: UInt64
         var keyStart: Int32
         var keyLength: Int32
-        var resolved: DocumentMapper.Resolved?
+        var plan: Plan
+        var slot: Int32
         var ignoreAbove: Int
-        var subIgnoreAbove: [Int]
+        /// The smallest `ignore_above` of the field and its multi-fields: shorter byte strings need no counting.
+        var lowestLimit: Int
+        var min: Int64
+        var max: Int64
+        /// Multi-fields: `subfields[subStart..<subStart+subCount]`.
+        var subStart: Int32
+        var subCount: Int32
     }
 
-    private var nodes: [Node] = [Node(parent: -1, hash: 0, keyStart: 0, keyLength: 0, resolved: nil, ignoreAbove: Int.max, subIgnoreAbove: [])]
+    private struct Subfield {
+        var slot: Int32
+        var ignoreAbove: Int
+    }
+
+    private var nodes: [Node] = [Node(parent: -1, hash: 0, keyStart: 0, keyLength: 0, plan: .object, slot: -1, ignoreAbove: Int.max, lowestLimit: Int.max, min: 0, max: 0, subStart: 0, subCount: 0)]
+    private var subfields: [Subfield] = []
     private var paths: [String] = [""]
     private var keys: [UInt8] = []
     private var table = [Int32](repeating: -1, count: 256)
@@ -97,11 +116,11 @@ struct StreamingMapper {
         }
         let keyString = String(decoding: key, as: UTF8.self)
         let path = parent == 0 ? keyString : paths[Int(parent)] + "." + keyString
-        let resolved = mapper.resolved[path]
         let id = Int32(nodes.count)
-        nodes.append(Node(
-            parent: parent, hash: h, keyStart: Int32(keys.count), keyLength: Int32(key.count), resolved: resolved,
-            ignoreAbove: resolved?.field.ignoreAbove ?? Int.max, subIgnoreAbove: resolved?.subfields.map { $0.field.ignoreAbove ?? Int.max } ?? []))
+        var node = Node(parent: parent, hash: h, keyStart: Int32(keys.count), keyLength: Int32(key.count), plan: .unknown, slot: -1,
+            ignoreAbove: Int.max, lowestLimit: Int.max, min: Int64.min, max: Int64.max, subStart: Int32(subfields.count), subCount: 0)
+        if let r = mapper.resolved[path] { plan(&node, r) }
+        nodes.append(node)
         paths.append(path)
         keys.append(contentsOf: key)
         table[slot] = id
@@ -116,6 +135,52 @@ struct StreamingMapper {
             table = t
         }
         return id
+    }
+
+    /// Derives a node's plan; fields the streaming path does not handle keep `.unknown`.
+    private mutating func plan(_ node: inout Node, _ r: DocumentMapper.Resolved) {
+        let f = r.field
+        node.slot = Int32(r.slot)
+        if f.isObject {
+            node.plan = f.parameters["enabled"] == nil ? .object : .unknown
+            return
+        }
+        if f.type == .alias || f.type == .constantKeyword || f.nullValue != nil { return }
+        let storage = f.type.storage
+        if storage != .string && !r.subfields.isEmpty { return }
+        switch storage {
+        case .string:
+            for sub in r.subfields {
+                guard sub.field.type.storage == .string, sub.field.type != .constantKeyword else { return }
+            }
+            for sub in r.subfields { subfields.append(Subfield(slot: Int32(sub.slot), ignoreAbove: sub.field.ignoreAbove ?? Int.max)) }
+            node.subCount = Int32(r.subfields.count)
+            node.ignoreAbove = f.ignoreAbove ?? Int.max
+            node.lowestLimit = min(node.ignoreAbove, r.subfields.map { $0.field.ignoreAbove ?? Int.max }.min() ?? Int.max)
+            node.plan = .string
+        case .int64:
+            switch f.type {
+            case .integer: (node.min, node.max) = (Int64(Int32.min), Int64(Int32.max))
+            case .short: (node.min, node.max) = (Int64(Int16.min), Int64(Int16.max))
+            case .byte: (node.min, node.max) = (Int64(Int8.min), Int64(Int8.max))
+            case .unsignedLong: node.min = 0
+            default: break
+            }
+            node.plan = .long
+        case .double: node.plan = .double
+        case .bool: node.plan = .bool
+        case .date:
+            let format = f.parameters["format"]?.stringValue
+            if format == nil {
+                node.plan = .dateISOOrEpoch
+            } else if format!.hasPrefix("strict_date_optional_time") {
+                node.plan = format!.contains("epoch_millis") ? .dateISOOrEpoch : .dateISO
+            } else if format == "epoch_millis" {
+                node.plan = .dateEpoch
+            }
+        case .ip: node.plan = .ip
+        case .none: break
+        }
     }
 
     /// Maps one document onto the tape; nil sends it down the general path (the tape is rolled back).
@@ -177,14 +242,10 @@ struct StreamingMapper {
     }
 
     private mutating func value(node: Int32, depth: Int, _ s: inout Scan, _ mapper: DocumentMapper, _ doc: inout StreamedDocument, inArray: Bool) -> Bool {
-        guard let r = nodes[Int(node)].resolved else { return false }
+        let n = nodes[Int(node)]
         let c = s.peek
-        if c == UInt8(ascii: "{") {
-            guard r.field.isObject, r.field.parameters["enabled"] == nil else { return false }
-            return object(node: node, depth: depth + 1, &s, mapper, &doc)
-        }
         if c == UInt8(ascii: "[") {
-            guard depth < StreamingMapper.maxDepth else { return false }
+            guard n.plan != .unknown, depth < StreamingMapper.maxDepth else { return false }
             s.i += 1
             s.skipWhitespace()
             if s.peek == UInt8(ascii: "]") {
@@ -206,53 +267,52 @@ struct StreamingMapper {
                 return false
             }
         }
-        if r.field.isObject || r.field.type == .alias || r.field.type == .constantKeyword { return false }
-        if c == UInt8(ascii: "n") {
-            guard s.literal("null"), r.field.nullValue == nil else { return false }
-            return true
+        switch n.plan {
+        case .unknown:
+            return false
+        case .object:
+            guard c == UInt8(ascii: "{") else { return false }
+            return object(node: node, depth: depth + 1, &s, mapper, &doc)
+        default:
+            break
         }
-        switch r.field.type.storage {
+        if c == UInt8(ascii: "n") { return s.literal("null") }
+        let slot = Int(n.slot)
+        switch n.plan {
         case .string:
             guard c == UInt8(ascii: "\""), let (start, length) = s.stringValue() else { return false }
-            let chars = s.characterCount(start, length)
-            if chars <= nodes[Int(node)].ignoreAbove { s.tape.add(r.slot, .string, Int64(start), Int64(length)) }
-            for (k, sub) in r.subfields.enumerated() {
-                guard sub.field.type.storage == .string, sub.field.type != .constantKeyword else { return false }
-                if chars <= nodes[Int(node)].subIgnoreAbove[k] { s.tape.add(sub.slot, .string, Int64(start), Int64(length)) }
+            let chars = length <= n.lowestLimit ? length : s.characterCount(start, length)
+            if chars <= n.ignoreAbove { s.tape.add(slot, .string, Int64(start), Int64(length)) }
+            var k = Int(n.subStart)
+            let end = k + Int(n.subCount)
+            while k < end {
+                let sub = subfields[k]
+                if chars <= sub.ignoreAbove { s.tape.add(Int(sub.slot), .string, Int64(start), Int64(length)) }
+                k += 1
             }
             return true
-        case .int64:
-            guard r.subfields.isEmpty, let n = s.number(), !n.isDouble else { return false }
-            switch r.field.type {
-            case .integer: guard n.int >= Int64(Int32.min) && n.int <= Int64(Int32.max) else { return false }
-            case .short: guard n.int >= Int64(Int16.min) && n.int <= Int64(Int16.max) else { return false }
-            case .byte: guard n.int >= Int64(Int8.min) && n.int <= Int64(Int8.max) else { return false }
-            case .unsignedLong: guard n.int >= 0 else { return false }
-            default: break
-            }
-            s.tape.add(r.slot, .int, n.int)
+        case .long:
+            guard let v = s.number(), !v.isDouble, v.int >= n.min, v.int <= n.max else { return false }
+            s.tape.add(slot, .int, v.int)
             return true
         case .double:
-            guard r.subfields.isEmpty, let n = s.number() else { return false }
-            s.tape.add(r.slot, .double, Int64(bitPattern: (n.isDouble ? n.double : Double(n.int)).bitPattern))
+            guard let v = s.number() else { return false }
+            s.tape.add(slot, .double, Int64(bitPattern: (v.isDouble ? v.double : Double(v.int)).bitPattern))
             return true
         case .bool:
-            guard r.subfields.isEmpty else { return false }
             if c == UInt8(ascii: "t"), s.literal("true") {
-                s.tape.add(r.slot, .bool, 1)
+                s.tape.add(slot, .bool, 1)
                 return true
             }
             if c == UInt8(ascii: "f"), s.literal("false") {
-                s.tape.add(r.slot, .bool, 0)
+                s.tape.add(slot, .bool, 0)
                 return true
             }
             return false
-        case .date:
-            guard r.subfields.isEmpty else { return false }
-            let format = r.field.parameters["format"]?.stringValue
+        case .dateISOOrEpoch, .dateISO, .dateEpoch:
             var millis: Int64
             if c == UInt8(ascii: "\"") {
-                guard format == nil || format!.hasPrefix("strict_date_optional_time"), let (start, length) = s.stringValue() else { return false }
+                guard n.plan != .dateEpoch, let (start, length) = s.stringValue() else { return false }
                 let parsed: Int64? = s.tape.bytes.withUnsafeBufferPointer { b in
                     DateFormats.parseISO(bytes: UnsafeBufferPointer(rebasing: b[start..<(start + length)]))
                 }
@@ -260,23 +320,23 @@ struct StreamingMapper {
                 guard let ms = parsed else { return false }
                 millis = ms
             } else {
-                guard format == nil || format!.contains("epoch_millis"), let n = s.number(), !n.isDouble else { return false }
-                millis = n.int
+                guard n.plan != .dateISO, let v = s.number(), !v.isDouble else { return false }
+                millis = v.int
             }
-            s.tape.add(r.slot, .date, millis)
-            if r.slot == timestampSlot {
+            s.tape.add(slot, .date, millis)
+            if slot == timestampSlot {
                 if doc.timestampCount == 0 { doc.timestamp = millis }
                 doc.timestampCount += 1
             }
             return true
         case .ip:
-            guard r.subfields.isEmpty, c == UInt8(ascii: "\""), let (start, length) = s.stringValue() else { return false }
+            guard c == UInt8(ascii: "\""), let (start, length) = s.stringValue() else { return false }
             let text = s.tape.bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<(start + length)]), as: UTF8.self) }
             s.tape.bytes.removeSubrange(start...)
             guard let ip = IPAddress(text) else { return false }
-            s.tape.add(r.slot, .ip, Int64(bitPattern: ip.high), Int64(bitPattern: ip.low))
+            s.tape.add(slot, .ip, Int64(bitPattern: ip.high), Int64(bitPattern: ip.low))
             return true
-        case .none:
+        case .unknown, .object:
             return false
         }
     }
