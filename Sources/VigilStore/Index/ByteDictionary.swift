@@ -3,7 +3,9 @@
 struct ByteDictionary {
     private(set) var arena: [UInt8] = []
     private(set) var offsets: [UInt32] = [0]
-    private var table: [Int32] = [Int32](repeating: -1, count: 16)
+    /// Open addressing; an entry packs the upper 32 bits of the hash with `code + 1` (0 is empty),
+    /// so most probes are settled without touching the arena.
+    private var table: [UInt64] = [UInt64](repeating: 0, count: 16)
     private var hashes: [UInt64] = []
 
     var count: Int { offsets.count - 1 }
@@ -38,22 +40,35 @@ struct ByteDictionary {
     /// The code of `bytes`, adding it when new.
     mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
         let h = ByteDictionary.hash(bytes)
-        let mask = table.count - 1
-        var slot = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let code = table[slot]
-            if code < 0 { break }
-            if hashes[Int(code)] == h && equal(Int(code), bytes) { return code }
-            slot = (slot + 1) & mask
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        let found: Int32? = table.withUnsafeBufferPointer { t in
+            let mask = t.count - 1
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while true {
+                let e = t[slot]
+                if e == 0 {
+                    emptySlot = slot
+                    return nil
+                }
+                if e & 0xFFFF_FFFF_0000_0000 == tag {
+                    let code = Int32(truncatingIfNeeded: e & 0xFFFF_FFFF) - 1
+                    if equal(Int(code), bytes) { return code }
+                }
+                slot = (slot + 1) & mask
+            }
         }
+        if let found { return found }
         let code = Int32(count)
         arena.append(contentsOf: bytes)
         offsets.append(UInt32(arena.count))
         hashes.append(h)
-        table[slot] = code
+        table[emptySlot] = tag | UInt64(UInt32(code) + 1)
         if count * 2 > table.count { rehash() }
         return code
     }
+
+    /// Where the last failed lookup ended; the next insert goes there.
+    private var emptySlot = 0
 
     mutating func intern(_ s: String) -> Int32 {
         var s = s
@@ -71,12 +86,13 @@ struct ByteDictionary {
 
     private mutating func rehash() {
         let size = table.count * 2
-        var t = [Int32](repeating: -1, count: size)
+        var t = [UInt64](repeating: 0, count: size)
         let mask = size - 1
         for code in 0..<count {
-            var slot = Int(truncatingIfNeeded: hashes[code]) & mask
-            while t[slot] >= 0 { slot = (slot + 1) & mask }
-            t[slot] = Int32(code)
+            let h = hashes[code]
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while t[slot] != 0 { slot = (slot + 1) & mask }
+            t[slot] = (h & 0xFFFF_FFFF_0000_0000) | UInt64(UInt32(code) + 1)
         }
         table = t
     }
