@@ -88,6 +88,10 @@ struct StreamingMapper {
     /// Drops what was learned when the mapping has changed since.
     mutating func sync(with mapper: DocumentMapper) {
         guard mapper.generation != generation else { return }
+        startOver(for: mapper)
+    }
+
+    private mutating func startOver(for mapper: DocumentMapper) {
         self = StreamingMapper()
         generation = mapper.generation
         timestampSlot = mapper.slots.slot(ifKnown: Index.timestampField) ?? -1
@@ -183,8 +187,13 @@ struct StreamingMapper {
         }
     }
 
+    /// Paths learned before the trie starts over: keys that never become fields (`dynamic: false`,
+    /// rejected documents) must not grow it without bound.
+    static let maxNodes = 20_000
+
     /// Maps one document onto the tape; nil sends it down the general path (the tape is rolled back).
     mutating func map(_ source: UnsafeBufferPointer<UInt8>, mapper: DocumentMapper, into tape: inout IngestTape) -> StreamedDocument? {
+        if nodes.count > StreamingMapper.maxNodes { startOver(for: mapper) }
         let mark = (tape.count, tape.bytes.count)
         var scan = Scan(p: source, tape: tape)
         tape = IngestTape()
