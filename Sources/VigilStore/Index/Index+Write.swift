@@ -25,13 +25,13 @@ extension Index {
                 for op in operations { results.append(.failure(index: name, id: op.id ?? "", e)) }
                 return nil
             }
-            if s.mapper.generation != streaming.generation {
-                // The mapping changed since the snapshot: map those documents again, the general way.
+            if s.mapper.layoutGeneration != snapshot.layoutGeneration {
+                // Existing fields may have changed since the snapshot: map those documents again, the general way.
                 for i in operations.indices where streamed[i] != nil {
                     if case .index(let id, let source, _, _, _) = operations[i] { parsed[i] = Index.parseSource(source, id: id) }
                     streamed[i] = nil
                 }
-            } else {
+            } else if s.mapper.generation == streaming.generation {
                 s.streaming = streaming
             }
             var mapper = s.mapper

@@ -41,6 +41,9 @@ public struct DocumentMapper: Sendable {
     public private(set) var slots = FieldSlots()
     /// Bumped whenever the mapping changes, so caches built from `resolved` know they are stale.
     public private(set) var generation = 0
+    /// Bumped only when existing fields may have changed (a new mapping was put); dynamic
+    /// mapping only adds fields, so documents mapped before it by known fields stay valid.
+    public private(set) var layoutGeneration = 0
     var docID = ""
     var fields: [(slot: Int, value: FieldValue)] = []
 
@@ -72,6 +75,7 @@ public struct DocumentMapper: Sendable {
 
     private mutating func rebuild() {
         generation += 1
+        layoutGeneration += 1
         resolved = [:]
         func walk(_ props: [String: FieldMapping], _ prefix: String) {
             for (k, f) in props {
