@@ -201,7 +201,8 @@ import VigilJSON
         _ = store.bulk([BulkItem(target: "c", operation: indexOp("seed", "{}"))])
         let index = try #require(store.index(named: "c"))
         let ids = 200
-        let rounds = 30
+        // Enough refreshes to pass the merge threshold several times while writes go on.
+        let rounds = 40
         DispatchQueue.concurrentPerform(iterations: 2) { worker in
             if worker == 0 {
                 for round in 0..<rounds {
@@ -217,6 +218,8 @@ import VigilJSON
             }
         }
         try index.refresh()
+        // Merges ran meanwhile: forty refreshes did not leave forty segments.
+        #expect(index.reader().segments.count <= Index.mergeFactor)
         let last = rounds - 1
         var expected = 1
         for i in 0..<ids {

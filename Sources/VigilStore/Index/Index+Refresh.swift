@@ -52,7 +52,7 @@ extension Index {
                 }
             }
             // Phase 3: install it, with the deletions that arrived meanwhile, and commit.
-            return try state.withLock { (s) throws(StoreError) -> Bool in
+            try state.withLock { (s) throws(StoreError) in
                 if let failure {
                     // The documents stay in the log, which replays them on the next start.
                     s.failure = failure
@@ -73,9 +73,10 @@ extension Index {
                 s.sealingKills = []
                 try commit(&s, walGeneration: job.generation)
                 wal.removeGenerations(before: job.generation)
-                try maybeMerge(&s)
-                return true
             }
+            // A merge is housekeeping: if it fails, the refresh still succeeded and the next one retries.
+            try? mergeIfNeeded(all: false)
+            return true
         }
     }
 
@@ -100,45 +101,85 @@ extension Index {
     static let mergeFactor = 8
 
     /// Tiered merging: when more than `mergeFactor` segments exist, the smallest ones, and any
-    /// segment that is mostly deleted, are rewritten as one.
-    func maybeMerge(_ s: inout IndexState) throws(StoreError) {
-        let mostlyDeleted = s.segments.indices.filter { s.segments[$0].deletes.cardinality * 2 > s.segments[$0].segment.docCount }
-        guard s.segments.count > Index.mergeFactor || !mostlyDeleted.isEmpty else { return }
+    /// segment that is mostly deleted, are chosen to be rewritten as one.
+    static func chooseMerge(_ segments: [SegmentEntry]) -> [Int] {
+        let mostlyDeleted = segments.indices.filter { segments[$0].deletes.cardinality * 2 > segments[$0].segment.docCount }
+        guard segments.count > Index.mergeFactor || !mostlyDeleted.isEmpty else { return [] }
         var chosen = Set(mostlyDeleted)
-        if s.segments.count > Index.mergeFactor {
-            let bySize = s.segments.indices.sorted { s.segments[$0].liveCount < s.segments[$1].liveCount }
-            for i in bySize.prefix(s.segments.count - Index.mergeFactor / 2) { chosen.insert(i) }
+        if segments.count > Index.mergeFactor {
+            let bySize = segments.indices.sorted { segments[$0].liveCount < segments[$1].liveCount }
+            for i in bySize.prefix(segments.count - Index.mergeFactor / 2) { chosen.insert(i) }
         }
-        try merge(Array(chosen).sorted(), &s)
+        return chosen.sorted()
     }
 
-    /// Rewrites the chosen segments' live documents into one segment, from their columns.
-    func merge(_ chosen: [Int], _ s: inout IndexState) throws(StoreError) {
-        var merged = WriteBuffer()
-        for i in chosen { merged.append(segment: s.segments[i].segment, deletes: s.segments[i].deletes, mapper: &s.mapper) }
-        var kept = s.segments.enumerated().filter { !chosen.contains($0.offset) }.map(\.element)
-        if !merged.isEmpty {
-            let segName = "seg-" + String(format6: s.nextSegment)
-            _ = try SegmentWriter.write(merged, paths: s.mapper.slots.paths, name: segName, directory: directory + "/segments")
-            let segment = try Segment(directory: directory + "/segments/" + segName)
-            s.nextSegment += 1
-            kept.append(SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount)))
+    /// Rewrites chosen segments' live documents into one segment, column by column, outside
+    /// the index lock; deletions that reach the old segments meanwhile are carried over.
+    /// Call with `refreshing` held (so the segment list only changes here).
+    func mergeIfNeeded(all: Bool) throws(StoreError) {
+        // Phase 1: choose, and take the segments with their deletions as they are now.
+        struct Job {
+            var chosen: [Int]
+            var entries: [SegmentEntry]
+            var slots: FieldSlots
+            var name: String
         }
-        let removed = chosen.map { s.segments[$0].segment.directory }
-        s.segments = kept
-        try commit(&s, walGeneration: wal.generation)
+        let job = state.withLock { s -> Job? in
+            let chosen = all
+                ? (s.segments.count > 1 || s.segments.contains { $0.deletes.cardinality > 0 } ? Array(s.segments.indices) : [])
+                : Index.chooseMerge(s.segments)
+            guard !chosen.isEmpty else { return nil }
+            for i in chosen { for path in s.segments[i].segment.columns.keys { _ = s.mapper.slot(for: path) } }
+            let name = "seg-" + String(format6: s.nextSegment)
+            s.nextSegment += 1
+            return Job(chosen: chosen, entries: chosen.map { s.segments[$0] }, slots: s.mapper.slots, name: name)
+        }
+        guard let job else { return }
+        // Phase 2: build and write the merged segment while writes go on.
+        var merged = WriteBuffer()
+        var ordinals: [[Int32]] = []
+        for e in job.entries { ordinals.append(merged.append(segment: e.segment, deletes: e.deletes, slots: job.slots)) }
+        var built: (Segment, [Int32])?
+        if !merged.isEmpty {
+            let (_, rank) = try SegmentWriter.write(merged, paths: job.slots.paths, name: job.name, directory: directory + "/segments")
+            built = (try Segment(directory: directory + "/segments/" + job.name), rank)
+        }
+        // Phase 3: swap it in, with the deletions that arrived meanwhile, and commit.
+        let removed = try state.withLock { (s) throws(StoreError) -> [String] in
+            var replacement: SegmentEntry?
+            if let (segment, rank) = built {
+                var entry = SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount))
+                for (k, i) in job.chosen.enumerated() {
+                    let now = s.segments[i].deletes, then = job.entries[k].deletes
+                    for w in now.words.indices where now.words[w] != then.words[w] {
+                        var fresh = now.words[w] & ~then.words[w]
+                        while fresh != 0 {
+                            let doc = w * 64 + fresh.trailingZeroBitCount
+                            fresh &= fresh - 1
+                            let ordinal = ordinals[k][doc]
+                            if ordinal >= 0, rank[Int(ordinal)] >= 0 {
+                                entry.deletes.insert(Int(rank[Int(ordinal)]))
+                                entry.deletesDirty = true
+                            }
+                        }
+                    }
+                }
+                replacement = entry
+            }
+            let removed = job.chosen.map { s.segments[$0].segment.directory }
+            var kept = s.segments.enumerated().filter { !job.chosen.contains($0.offset) }.map(\.element)
+            if let replacement { kept.append(replacement) }
+            s.segments = kept
+            try commit(&s, walGeneration: wal.generation)
+            return removed
+        }
         for dir in removed { FileIO.removeTree(dir) }
     }
 
     /// Merges all segments into one (`_forcemerge?max_num_segments=1`).
     public func forceMerge() throws(StoreError) {
         try refresh()
-        try refreshing.withLock { (_) throws(StoreError) in
-            try state.withLock { (s) throws(StoreError) in
-                guard s.segments.count > 1 || s.segments.contains(where: { $0.deletes.cardinality > 0 }) else { return }
-                try merge(Array(s.segments.indices), &s)
-            }
-        }
+        try refreshing.withLock { (_) throws(StoreError) in try mergeIfNeeded(all: true) }
     }
 
     /// Whether unrefreshed writes are waiting.

@@ -108,15 +108,18 @@ struct WriteBuffer {
 
     func source(_ doc: Int) -> [UInt8] { Array(sourceBytes[sourceOffsets[doc]..<sourceOffsets[doc + 1]]) }
 
-    /// Adds a sealed segment's live documents (for merging), column by column.
-    mutating func append(segment seg: Segment, deletes: Bitmap, mapper: inout DocumentMapper) {
+    /// Adds a sealed segment's live documents (for merging), column by column; returns the
+    /// buffer ordinal of each segment document (-1 for deleted ones). Every column path must
+    /// already have a slot.
+    @discardableResult
+    mutating func append(segment seg: Segment, deletes: Bitmap, slots: FieldSlots) -> [Int32] {
         var ordinal = [Int32](repeating: -1, count: seg.docCount)
         for doc in 0..<seg.docCount where !deletes.contains(doc) {
             let ts = seg.timestamps[doc]
             ordinal[doc] = Int32(append(id: seg.id(doc), seqNo: seg.seqNo(doc), version: seg.version(doc), timestamp: ts == Int64.min ? nil : ts, source: seg.source(doc), fields: []))
         }
         for (path, column) in seg.columns {
-            let slot = mapper.slot(for: path)
+            guard let slot = slots.slot(ifKnown: path) else { continue }
             if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
             var builder = columns[slot] ?? ColumnBuilder(kind: column.kind)
             guard builder.kind == column.kind else { continue }
@@ -125,6 +128,7 @@ struct WriteBuffer {
             }
             columns[slot] = builder
         }
+        return ordinal
     }
 }
 
