@@ -26,11 +26,12 @@ import VigilJSON
             let v: FieldValue
             switch tape.kinds[i] {
             case .string: v = .string(String(decoding: tape.bytes[Int(tape.a[i])..<Int(tape.a[i] + tape.b[i])], as: UTF8.self))
-            case .int: v = .int(tape.a[i])
+            case .int64: v = .int(tape.a[i])
             case .date: v = .date(tape.a[i])
             case .bool: v = .bool(tape.a[i] != 0)
             case .double: v = .double(Double(bitPattern: UInt64(bitPattern: tape.a[i])))
             case .ip: v = .ip(IPAddress(high: UInt64(bitPattern: tape.a[i]), low: UInt64(bitPattern: tape.b[i])))
+            case .none: continue
             }
             out[Int(tape.slots[i]), default: []].append(v)
         }

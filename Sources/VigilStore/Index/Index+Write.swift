@@ -34,8 +34,10 @@ extension Index {
             } else if s.mapper.generation == streaming.generation {
                 s.streaming = streaming
             }
+            // Take the mapper out so it stays uniquely referenced (no copy when it grows) while
+            // `apply` also mutates the rest of the state.
             var mapper = s.mapper
-            s.mapper = DocumentMapper(mapping: Mapping())
+            s.mapper = .placeholder
             for (i, op) in operations.enumerated() {
                 if let doc = streamed[i] {
                     results.append(applyStreamed(op, doc, tape: tape, state: &s, log: &log))

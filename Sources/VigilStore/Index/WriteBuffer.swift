@@ -66,12 +66,12 @@ struct WriteBuffer {
                 let slot = Int(tape.slots[v])
                 let kind = tape.kinds[v]
                 if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
-                if columns[slot] == nil { columns[slot] = ColumnBuilder(kind: WriteBuffer.columnKind(kind)) }
+                if columns[slot] == nil { columns[slot] = ColumnBuilder(kind: kind) }
                 switch kind {
                 case .string:
                     let start = Int(tape.a[v])
                     columns[slot]!.appendString(doc: d, UnsafeBufferPointer(rebasing: arena[start..<(start + Int(tape.b[v]))]))
-                case .int, .date, .bool:
+                case .int64, .date, .bool:
                     if kind == .bool {
                         columns[slot]!.append(doc: d, .bool(tape.a[v] != 0))
                     } else {
@@ -81,21 +81,12 @@ struct WriteBuffer {
                     columns[slot]!.appendDouble(doc: d, Double(bitPattern: UInt64(bitPattern: tape.a[v])))
                 case .ip:
                     columns[slot]!.append(doc: d, .ip(IPAddress(high: UInt64(bitPattern: tape.a[v]), low: UInt64(bitPattern: tape.b[v]))))
+                case .none:
+                    break
                 }
             }
         }
         return doc
-    }
-
-    static func columnKind(_ k: IngestTape.Kind) -> ColumnKind {
-        switch k {
-        case .string: return .string
-        case .int: return .int64
-        case .double: return .double
-        case .bool: return .bool
-        case .date: return .date
-        case .ip: return .ip
-        }
     }
 
     mutating func kill(_ doc: Int) {

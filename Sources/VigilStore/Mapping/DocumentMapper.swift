@@ -62,6 +62,9 @@ public struct DocumentMapper: Sendable {
         rebuild()
     }
 
+    /// An empty mapper that stands in the index state while a write holds the real one.
+    static let placeholder = DocumentMapper(mapping: Mapping())
+
     /// Replaces the mapping (after `PUT _mapping`), keeping slot numbers.
     public mutating func reset(to mapping: Mapping) {
         self.mapping = mapping

@@ -2,14 +2,10 @@ import VigilJSON
 
 /// Typed values of a batch of documents, mapped straight from their JSON bytes.
 struct IngestTape {
-    enum Kind: UInt8 {
-        case string, int, double, bool, date, ip
-    }
-
     /// Per value: its field slot, kind and payload. Strings: `a` = start in `bytes`, `b` = length;
     /// numbers, booleans, dates: `a`; doubles: `a` = bit pattern; IPs: `a` = high, `b` = low.
     var slots: [Int32] = []
-    var kinds: [Kind] = []
+    var kinds: [ColumnKind] = []
     var a: [Int64] = []
     var b: [Int64] = []
     var bytes: [UInt8] = []
@@ -25,7 +21,7 @@ struct IngestTape {
     var count: Int { slots.count }
 
     @inline(__always)
-    mutating func add(_ slot: Int, _ kind: Kind, _ x: Int64, _ y: Int64 = 0) {
+    mutating func add(_ slot: Int, _ kind: ColumnKind, _ x: Int64, _ y: Int64 = 0) {
         slots.append(Int32(slot))
         kinds.append(kind)
         a.append(x)
@@ -302,7 +298,7 @@ struct StreamingMapper {
             return true
         case .long:
             guard let v = s.number(), !v.isDouble, v.int >= n.min, v.int <= n.max else { return false }
-            s.tape.add(slot, .int, v.int)
+            s.tape.add(slot, .int64, v.int)
             return true
         case .double:
             guard let v = s.number() else { return false }
