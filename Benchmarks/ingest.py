@@ -149,8 +149,12 @@ def main():
         size = os.path.getsize(ndjson)
         n = args.events
         print(f"events: {n:,} ({size / n:.0f} bytes each, {size / 1e6:.0f} MB NDJSON), {os.cpu_count()} cores")
+        # Each run starts with no dirty pages left over from the one before (or from `gen`).
+        os.sync()
         http = http_ingest(ndjson, n, args.clients, args.batch, work)
+        os.sync()
         store = store_ingest(ndjson, work)
+        os.sync()
         duck = duckdb_ingest(ndjson, work)
         rows = [
             ("vigil _bulk over HTTP, fsync before ack", n / http["seconds"], http["disk"] / n, http["rss_kb"] / 1024),

@@ -32,7 +32,10 @@ struct Ingest: AsyncParsableCommand {
         let files = self.files
         let batch = self.batch
         let index = self.index
-        DispatchQueue.concurrentPerform(iterations: workers + 1) { worker in
+        // Real threads: `concurrentPerform` runs at most one iteration per core at a time, which
+        // on two cores would leave the second writer waiting for the reader to finish.
+        let finished = DispatchSemaphore(value: 0)
+        @Sendable func work(_ worker: Int) {
             if worker == 0 {
                 defer {
                     for _ in 0..<workers {
@@ -81,6 +84,15 @@ struct Ingest: AsyncParsableCommand {
                 }
             }
         }
+        for worker in 0...workers {
+            let thread = Thread {
+                work(worker)
+                finished.signal()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        for _ in 0...workers { finished.wait() }
         if let error = failure.withLock({ $0 }) { throw error }
         try sink.finish(index: index)
         progress.withLock { $0.done() }

@@ -240,3 +240,76 @@ import VigilJSON
         #expect(again.reader().liveCount == expected)
     }
 }
+
+@Suite struct BatchWriteTests {
+    /// A request that streams whole (the batch path) with conflicts, repeated ids and deletes
+    /// ends in the same state as the per-document path, live and after replaying its log.
+    @Test func batchPathMatchesAndReplays() throws {
+        let dir = TempDirectory()
+        let ops: [WriteOperation] = [
+            .index(id: "a", source: Array(#"{"h":"x","n":1}"#.utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil),
+            .index(id: "b", source: Array(#"{"h":"y","n":2}"#.utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil),
+            .index(id: "a", source: Array(#"{"h":"z","n":3}"#.utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil),
+            .index(id: "b", source: Array(#"{"h":"x","n":4}"#.utf8), create: false, ifSeqNo: nil, ifPrimaryTerm: nil),
+            .delete(id: "a", ifSeqNo: nil, ifPrimaryTerm: nil),
+            .delete(id: "nope", ifSeqNo: nil, ifPrimaryTerm: nil),
+            .index(id: nil, source: Array(#"{"h":"w","n":5}"#.utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil),
+        ]
+        var generated = ""
+        do {
+            let store = try Store(directory: dir.path)
+            // The first write maps the fields, so the second request streams as a whole.
+            _ = store.bulk([BulkItem(target: "b", operation: .index(id: "seed", source: Array(#"{"h":"s","n":0}"#.utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil))])
+            let index = try #require(store.index(named: "b"))
+            let results = index.write(ops)
+            #expect(results.map(\.status) == [201, 201, 409, 200, 200, 404, 201])
+            generated = results[6].id
+            #expect(index.get(id: "b")?.version == 2)
+            #expect(index.get(id: "a") == nil)
+        }
+        let index = try #require(try Store(directory: dir.path).index(named: "b"))
+        #expect(index.get(id: "a") == nil)
+        #expect(index.get(id: "b").map { String(decoding: $0.source, as: UTF8.self) } == #"{"h":"x","n":4}"#)
+        #expect(index.get(id: "b")?.version == 2)
+        #expect(index.get(id: generated) != nil)
+        try index.refresh()
+        #expect(index.reader().liveCount == 3)
+        #expect(index.write([.index(id: nil, source: Array("{}".utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil)])[0].seqNo == 7)
+    }
+
+    /// Columns built per request and merged under the lock hold the values the general mapper
+    /// gives each document, including multi-valued fields and rejected documents left out.
+    @Test func batchColumnsHoldEachDocumentsValues() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        let docs = (0..<300).map { i in
+            #"{"@timestamp":\#(1_700_000_000_000 + i),"host":{"name":"h\#(i % 7)","ip":"10.0.\#(i % 3).\#(i % 250)"},"tags":["t\#(i % 2)","u\#(i % 5)"],"n":\#(i),"f":\#(i).5,"ok":\#(i % 2 == 0)}"#
+        }
+        _ = store.bulk([BulkItem(target: "c", operation: .index(id: "d0", source: Array(docs[0].utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil))])
+        let index = try #require(store.index(named: "c"))
+        for chunk in stride(from: 1, to: docs.count, by: 100) {
+            // Each request repeats one id of the previous one, which `create` rejects.
+            var ops = (chunk..<min(chunk + 100, docs.count)).map { WriteOperation.index(id: "d\($0)", source: Array(docs[$0].utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil) }
+            ops.insert(.index(id: "d\(chunk - 1)", source: Array(#"{"n":-1}"#.utf8), create: true, ifSeqNo: nil, ifPrimaryTerm: nil), at: 50)
+            #expect(index.write(ops).filter { $0.status == 409 }.count == 1)
+        }
+        try index.refresh()
+        var mapper = DocumentMapper(mapping: index.mapping)
+        let reader = index.reader()
+        var seen = 0
+        for live in reader.segments {
+            let seg = live.segment
+            for doc in 0..<seg.docCount {
+                guard case .object(let o) = try JSONParser().parse(seg.sourceBytes(doc)) else { continue }
+                var expected: [String: [FieldValue]] = [:]
+                for (slot, v) in try mapper.map(o, id: seg.id(doc)).fields { expected[mapper.slots.paths[slot], default: []].append(v) }
+                for (path, values) in expected {
+                    let column = try #require(seg.columns[path], "no column \(path)")
+                    #expect(column.values(doc) == values, "\(seg.id(doc)) \(path)")
+                }
+                seen += 1
+            }
+        }
+        #expect(seen == 300)
+    }
+}

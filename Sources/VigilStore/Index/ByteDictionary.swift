@@ -10,6 +10,15 @@ struct ByteDictionary {
 
     var count: Int { offsets.count - 1 }
 
+    /// Empties the dictionary, keeping its memory.
+    mutating func reset() {
+        arena.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        offsets.append(0)
+        hashes.removeAll(keepingCapacity: true)
+        table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+    }
+
     func entry(_ code: Int) -> ArraySlice<UInt8> { arena[Int(offsets[code])..<Int(offsets[code + 1])] }
 
     @inline(__always)
@@ -38,8 +47,25 @@ struct ByteDictionary {
     }
 
     /// The code of `bytes`, adding it when new.
+    @inline(__always)
     mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let h = ByteDictionary.hash(bytes)
+        intern(bytes, hash: ByteDictionary.hash(bytes))
+    }
+
+    /// Codes in this dictionary for every entry of `other`, adding the new ones (`other`'s
+    /// hashes are reused, so each distinct string is hashed once per batch).
+    mutating func codes(for other: ByteDictionary) -> [Int32] {
+        var out = [Int32](repeating: 0, count: other.count)
+        other.arena.withUnsafeBufferPointer { a in
+            for code in 0..<other.count {
+                let start = Int(other.offsets[code]), end = Int(other.offsets[code + 1])
+                out[code] = intern(UnsafeBufferPointer(rebasing: a[start..<end]), hash: other.hashes[code])
+            }
+        }
+        return out
+    }
+
+    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>, hash h: UInt64) -> Int32 {
         let tag = h & 0xFFFF_FFFF_0000_0000
         let found: Int32? = table.withUnsafeBufferPointer { t in
             let mask = t.count - 1

@@ -34,12 +34,12 @@ extension Index {
                 s.sealingIndex = s.bufferIndex
                 s.sealingIndexed = s.bufferIndexed
                 s.sealingKills = []
-                s.buffer = WriteBuffer(sizedLike: s.buffer)
+                s.buffer = s.spareBuffer.take() ?? WriteBuffer(sizedLike: s.buffer)
                 s.bufferIndex = [:]
                 s.bufferIndexed = 0
                 return job
             }
-            guard let job else { return false }
+            guard var job else { return false }
             // Phase 2: write the segment while writers continue.
             var built: (Segment, [Int32])?
             var failure: StoreError?
@@ -74,6 +74,9 @@ extension Index {
                 try commit(&s, walGeneration: job.generation)
                 wal.removeGenerations(before: job.generation)
             }
+            // Nothing else holds the sealed buffer now: keep its memory for the next cycle.
+            job.buffer.reset()
+            state.withLock { $0.spareBuffer = job.buffer }
             // A merge is housekeeping: if it fails, the refresh still succeeded and the next one retries.
             try? mergeIfNeeded(all: false)
             return true

@@ -16,10 +16,44 @@ extension Index {
             streamed[i] = source.withUnsafeBufferPointer { streaming.map($0, mapper: snapshot, into: &tape) }
             if streamed[i] == nil { parsed[i] = Index.parseSource(source, id: id) }
         }
+        // When every document of the request streamed, its columns and log records are built
+        // here too, outside the lock; under it they are merged and the records' tails filled in.
+        var batch: BatchColumns?
+        var pending: PendingLog?
+        var ids: [String] = []
+        if operations.indices.allSatisfy({ i in
+            switch operations[i] {
+            case .index: streamed[i] != nil
+            case .delete: true
+            case .update: false
+            }
+        }) {
+            var b = BatchColumns()
+            for doc in streamed { if let doc { b.add(doc, tape: tape) } }
+            batch = b
+            var p = PendingLog()
+            p.bytes.reserveCapacity(operations.reduce(0) { total, op in
+                if case .index(_, let source, _, _, _) = op { return total + 64 + source.count }
+                return total + 64
+            })
+            ids = operations.map { op in
+                switch op {
+                case .index(let given, let source, _, _, _):
+                    let id = given ?? DocumentID.generate()
+                    _ = p.reserve(id: id, source: source)
+                    return id
+                case .delete(let id, _, _), .update(let id, _, _, _):
+                    _ = p.reserve(id: id, source: [])
+                    return id
+                }
+            }
+            pending = p
+        }
         var results: [WriteResult] = []
         results.reserveCapacity(operations.count)
         var log: [UInt8] = []
-        let lsn: UInt64? = state.withLock { s -> UInt64? in
+        // The log is appended outside the lock, in the order of tickets taken under it.
+        let ticket: UInt64? = state.withLock { s -> UInt64? in
             if s.closed || s.failure != nil {
                 let e = s.failure ?? StoreError(.indexNotFound, "no such index [\(name)]", index: name)
                 for op in operations { results.append(.failure(index: name, id: op.id ?? "", e)) }
@@ -31,6 +65,8 @@ extension Index {
                     if case .index(let id, let source, _, _, _) = operations[i] { parsed[i] = Index.parseSource(source, id: id) }
                     streamed[i] = nil
                 }
+                batch = nil
+                pending = nil
             } else if s.mapper.generation == streaming.generation {
                 s.streaming = streaming
             }
@@ -38,11 +74,34 @@ extension Index {
             // `apply` also mutates the rest of the state.
             var mapper = s.mapper
             s.mapper = .placeholder
-            for (i, op) in operations.enumerated() {
-                if let doc = streamed[i] {
-                    results.append(applyStreamed(op, doc, tape: tape, state: &s, log: &log))
-                } else {
-                    results.append(apply(op, parsed: parsed[i], mapper: &mapper, state: &s, log: &log))
+            if var p = pending, let b = batch {
+                var ordinals: [Int32] = []
+                ordinals.reserveCapacity(b.docCount)
+                var scratch: [UInt8] = []
+                for (i, op) in operations.enumerated() {
+                    let result: WriteResult
+                    if let doc = streamed[i] {
+                        let ordinal: Int?
+                        (result, ordinal) = applyStreamed(op, doc, id: ids[i], tape: nil, state: &s, log: &scratch)
+                        ordinals.append(Int32(ordinal ?? -1))
+                        p.finish(i, op: result.error == nil ? .index : nil, seqNo: result.seqNo, version: result.version)
+                    } else {
+                        result = apply(op, parsed: nil, mapper: &mapper, state: &s, log: &scratch)
+                        p.finish(i, op: result.outcome == .deleted ? .delete : nil, seqNo: result.seqNo, version: result.version)
+                    }
+                    results.append(result)
+                }
+                s.buffer.merge(b, ordinals: ordinals)
+                log = p.bytes
+            } else {
+                for (i, op) in operations.enumerated() {
+                    if let doc = streamed[i] {
+                        if case .index(let given, _, _, _, _) = op {
+                            results.append(applyStreamed(op, doc, id: given ?? DocumentID.generate(), tape: tape, state: &s, log: &log).0)
+                        }
+                    } else {
+                        results.append(apply(op, parsed: parsed[i], mapper: &mapper, state: &s, log: &log))
+                    }
                 }
             }
             if mapper.changed {
@@ -50,20 +109,14 @@ extension Index {
                 s.mappingDirty = true
             }
             s.mapper = mapper
-            guard !log.isEmpty else { return 0 }
-            do throws(StoreError) {
-                return try wal.append(log)
-            } catch {
-                // The documents are in memory but not logged: stop accepting writes.
-                s.failure = error
-                for j in results.indices where results[j].error == nil { results[j] = .failure(index: name, id: results[j].id, error) }
-                return nil
-            }
+            return log.isEmpty ? nil : wal.takeTicket()
         }
-        if let lsn, lsn > 0 {
+        if let ticket {
             do throws(StoreError) {
+                let lsn = try wal.append(log, ticket: ticket)
                 try wal.sync(upTo: lsn)
             } catch {
+                // The documents are in memory but maybe not logged: stop accepting writes.
                 state.withLock { $0.failure = error }
                 return results.map { $0.error == nil ? .failure(index: name, id: $0.id, error) : $0 }
             }
@@ -149,32 +202,35 @@ extension Index {
         }
     }
 
-    /// An index or create whose document the streaming mapper has already mapped.
-    private func applyStreamed(_ op: WriteOperation, _ doc: StreamedDocument, tape: IngestTape, state s: inout IndexState, log: inout [UInt8]) -> WriteResult {
+    /// An index or create whose document the streaming mapper has already mapped, under `id`
+    /// (given or generated). Its column values are appended from `tape`, or, when nil, merged
+    /// later from the request's batch, whose log record the caller completes (nothing is added
+    /// to `log` then). Returns the result and the document's buffer ordinal when it was added.
+    private func applyStreamed(_ op: WriteOperation, _ doc: StreamedDocument, id: String, tape: IngestTape?, state s: inout IndexState, log: inout [UInt8]) -> (WriteResult, Int?) {
         guard case .index(let givenID, let source, let create, let ifSeqNo, let ifPrimaryTerm) = op else {
-            return .failure(index: name, id: op.id ?? "", StoreError(.internal, "streamed document for a non-index operation"))
+            return (.failure(index: name, id: op.id ?? "", StoreError(.internal, "streamed document for a non-index operation")), nil)
         }
-        let id = givenID ?? DocumentID.generate()
         guard id.utf8.count <= 512 else {
-            return .failure(index: name, id: id, StoreError(.illegalArgument, "id [\(id)] is too long, must be no longer than 512 bytes but was: \(id.utf8.count)"))
+            return (.failure(index: name, id: id, StoreError(.illegalArgument, "id [\(id)] is too long, must be no longer than 512 bytes but was: \(id.utf8.count)")), nil)
         }
         let current = givenID == nil ? nil : Index.locate(id, in: &s)
         if let failure = checkConflict(id: id, current: current, create: create, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm, state: s) {
-            return .failure(index: name, id: id, failure)
+            return (.failure(index: name, id: id, failure), nil)
         }
         if dataStream != nil && doc.timestampCount != 1 {
             let why = doc.timestampCount == 0 ? "is missing" : "encountered multiple values"
-            return .failure(index: name, id: id, StoreError(.mapperParsing, "data stream timestamp field [\(Index.timestampField)] \(why)"))
+            return (.failure(index: name, id: id, StoreError(.mapperParsing, "data stream timestamp field [\(Index.timestampField)] \(why)")), nil)
         }
         let version = (current.map { Index.version(of: $0, in: s) } ?? s.tombstones[id] ?? 0) + 1
         let seqNo = s.nextSeqNo
         s.nextSeqNo += 1
         if let current { Index.remove(current, id: id, state: &s) }
         s.tombstones[id] = nil
-        let ordinal = s.buffer.append(id: id, seqNo: seqNo, version: version, source: source, streamed: doc, tape: tape)
+        let ordinal = tape.map { s.buffer.append(id: id, seqNo: seqNo, version: version, source: source, streamed: doc, tape: $0) }
+            ?? s.buffer.append(id: id, seqNo: seqNo, version: version, timestamp: doc.timestamp, source: source, fields: [])
         if givenID != nil { s.bufferIndex[id] = ordinal }
-        WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log)
-        return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: current == nil ? .created : .updated, status: current == nil ? 201 : 200)
+        if tape != nil { WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log) }
+        return (WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: current == nil ? .created : .updated, status: current == nil ? 201 : 200), ordinal)
     }
 
     private func index(id: String, source: [UInt8], object: JSONObject, current: Location?, mapper: inout DocumentMapper, state s: inout IndexState, log: inout [UInt8]) -> WriteResult {

@@ -36,6 +36,8 @@ public final class Index: Sendable {
         var bufferIndexed = 0
         /// The buffer being sealed by a refresh, outside the lock; still readable by id.
         var sealing: WriteBuffer?
+        /// The last sealed buffer, emptied, whose memory the next refresh cycle reuses.
+        var spareBuffer: WriteBuffer?
         var sealingIndex: [String: Int] = [:]
         var sealingIndexed = 0
         /// Sealing documents replaced or deleted meanwhile, deleted from the new segment once installed.

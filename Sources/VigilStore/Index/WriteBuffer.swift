@@ -31,6 +31,37 @@ struct WriteBuffer {
         sourceOffsets.reserveCapacity(docs + 1)
     }
 
+    /// Empties the buffer but keeps its memory (already faulted in), for the next refresh cycle.
+    /// Column builders are kept aside per slot and taken back when that slot sees a value again.
+    mutating func reset() {
+        docCount = 0
+        idBytes.removeAll(keepingCapacity: true)
+        idOffsets.removeAll(keepingCapacity: true)
+        idOffsets.append(0)
+        seqNos.removeAll(keepingCapacity: true)
+        versions.removeAll(keepingCapacity: true)
+        timestamps.removeAll(keepingCapacity: true)
+        sourceBytes.removeAll(keepingCapacity: true)
+        sourceOffsets.removeAll(keepingCapacity: true)
+        sourceOffsets.append(0)
+        dead.clearAll()
+        deadCount = 0
+        if spareColumns.count < columns.count { spareColumns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: columns.count - spareColumns.count)) }
+        for slot in columns.indices where columns[slot] != nil {
+            var b = columns[slot].take()!
+            b.reset()
+            spareColumns[slot] = b
+        }
+    }
+
+    private var spareColumns: [ColumnBuilder?] = []
+
+    /// A new builder for `slot`, reusing the spare one's memory when it has the same kind.
+    private mutating func makeColumn(_ slot: Int, kind: ColumnKind) -> ColumnBuilder {
+        if slot < spareColumns.count, let spare = spareColumns[slot].take(), spare.kind == kind { return spare }
+        return ColumnBuilder(kind: kind)
+    }
+
     var liveCount: Int { docCount - deadCount }
     var isEmpty: Bool { liveCount == 0 }
     var byteSize: Int { sourceBytes.count + docCount * 64 }
@@ -50,7 +81,7 @@ struct WriteBuffer {
         if dead.count < docCount { dead.grow(to: max(1024, docCount * 2)) }
         for (slot, value) in fields {
             if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
-            if columns[slot] == nil { columns[slot] = ColumnBuilder(kind: SegmentWriter.kind(of: value)) }
+            if columns[slot] == nil { columns[slot] = makeColumn(slot, kind: SegmentWriter.kind(of: value)) }
             columns[slot]!.append(doc: Int32(doc), value)
         }
         return doc
@@ -60,33 +91,27 @@ struct WriteBuffer {
     @discardableResult
     mutating func append(id: String, seqNo: Int64, version: Int64, source: [UInt8], streamed: StreamedDocument, tape: IngestTape) -> Int {
         let doc = append(id: id, seqNo: seqNo, version: version, timestamp: streamed.timestamp, source: source, fields: [])
-        let d = Int32(doc)
-        tape.bytes.withUnsafeBufferPointer { arena in
-            for v in streamed.values {
-                let slot = Int(tape.slots[v])
-                let kind = tape.kinds[v]
-                if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
-                if columns[slot] == nil { columns[slot] = ColumnBuilder(kind: kind) }
-                switch kind {
-                case .string:
-                    let start = Int(tape.a[v])
-                    columns[slot]!.appendString(doc: d, UnsafeBufferPointer(rebasing: arena[start..<(start + Int(tape.b[v]))]))
-                case .int64, .date, .bool:
-                    if kind == .bool {
-                        columns[slot]!.append(doc: d, .bool(tape.a[v] != 0))
-                    } else {
-                        columns[slot]!.appendInt(doc: d, tape.a[v])
-                    }
-                case .double:
-                    columns[slot]!.appendDouble(doc: d, Double(bitPattern: UInt64(bitPattern: tape.a[v])))
-                case .ip:
-                    columns[slot]!.append(doc: d, .ip(IPAddress(high: UInt64(bitPattern: tape.a[v]), low: UInt64(bitPattern: tape.b[v]))))
-                case .none:
-                    break
-                }
-            }
+        var cols = columns, spares = spareColumns
+        columns = []
+        spareColumns = []
+        ColumnBuilder.append(streamed, tape, doc: Int32(doc), into: &cols) { slot, kind in
+            if slot < spares.count, let spare = spares[slot].take(), spare.kind == kind { return spare }
+            return ColumnBuilder(kind: kind)
         }
+        columns = cols
+        spareColumns = spares
         return doc
+    }
+
+    /// Adds the column values of a request's streamed documents, built outside the lock;
+    /// `ordinals[j]` is the buffer document of the batch's document j, or -1 where it was rejected.
+    mutating func merge(_ batch: BatchColumns, ordinals: [Int32]) {
+        for slot in batch.columns.indices {
+            guard let local = batch.columns[slot] else { continue }
+            if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+            if columns[slot] == nil { columns[slot] = makeColumn(slot, kind: local.kind) }
+            columns[slot]!.append(local, ordinals: ordinals)
+        }
     }
 
     mutating func kill(_ doc: Int) {
@@ -120,6 +145,18 @@ struct WriteBuffer {
             columns[slot] = builder
         }
         return ordinal
+    }
+}
+
+/// The column values of one request's streamed documents, built outside the index lock and
+/// merged into the buffer under it. Document j is the request's j-th streamed document.
+struct BatchColumns {
+    var columns: [ColumnBuilder?] = []
+    private(set) var docCount = 0
+
+    mutating func add(_ doc: StreamedDocument, tape: IngestTape) {
+        ColumnBuilder.append(doc, tape, doc: Int32(docCount), into: &columns) { ColumnBuilder(kind: $1) }
+        docCount += 1
     }
 }
 
@@ -163,10 +200,74 @@ struct ColumnBuilder {
 
     var count: Int { docs.count }
 
+    mutating func reset() {
+        docs.removeAll(keepingCapacity: true)
+        codes.removeAll(keepingCapacity: true)
+        dictionary.reset()
+        ints.removeAll(keepingCapacity: true)
+        doubles.removeAll(keepingCapacity: true)
+        bools.removeAll(keepingCapacity: true)
+        ips.removeAll(keepingCapacity: true)
+        multiValued = false
+    }
+
     /// Whether another column holds the same values for the same documents.
     func sameValues(as other: ColumnBuilder) -> Bool {
         kind == other.kind && kind == .string && multiValued == other.multiValued && docs == other.docs
             && codes == other.codes && dictionary.arena == other.dictionary.arena && dictionary.offsets == other.dictionary.offsets
+    }
+
+    /// Appends the values of a tape document (the streaming ingest path) as document `d`.
+    @inline(__always)
+    static func append(_ streamed: StreamedDocument, _ tape: IngestTape, doc d: Int32, into columns: inout [ColumnBuilder?], make: (Int, ColumnKind) -> ColumnBuilder) {
+        tape.bytes.withUnsafeBufferPointer { arena in
+            for v in streamed.values {
+                let slot = Int(tape.slots[v])
+                let kind = tape.kinds[v]
+                if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+                if columns[slot] == nil { columns[slot] = make(slot, kind) }
+                switch kind {
+                case .string:
+                    let start = Int(tape.a[v])
+                    columns[slot]!.appendString(doc: d, UnsafeBufferPointer(rebasing: arena[start..<(start + Int(tape.b[v]))]))
+                case .int64, .date:
+                    columns[slot]!.appendInt(doc: d, tape.a[v])
+                case .bool:
+                    columns[slot]!.append(doc: d, .bool(tape.a[v] != 0))
+                case .double:
+                    columns[slot]!.appendDouble(doc: d, Double(bitPattern: UInt64(bitPattern: tape.a[v])))
+                case .ip:
+                    columns[slot]!.append(doc: d, .ip(IPAddress(high: UInt64(bitPattern: tape.a[v]), low: UInt64(bitPattern: tape.b[v]))))
+                case .none:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Appends another builder's values (of the same kind), renumbering its documents by
+    /// `ordinals` and dropping those mapped to -1. Each distinct string is interned once.
+    mutating func append(_ other: ColumnBuilder, ordinals: [Int32]) {
+        guard other.kind == kind else { return }
+        if other.multiValued { multiValued = true }
+        let remap = kind == .string ? dictionary.codes(for: other.dictionary) : []
+        let width = kind == .ip ? 2 : 1
+        docs.reserveCapacity(docs.count + other.docs.count)
+        for i in other.docs.indices {
+            let d = ordinals[Int(other.docs[i])]
+            guard d >= 0 else { continue }
+            docs.append(d)
+            switch kind {
+            case .string: codes.append(remap[Int(other.codes[i])])
+            case .int64, .date: ints.append(other.ints[i])
+            case .double: doubles.append(other.doubles[i])
+            case .bool: bools.append(other.bools[i])
+            case .ip:
+                ips.append(other.ips[i * width])
+                ips.append(other.ips[i * width + 1])
+            case .none: break
+            }
+        }
     }
 
     /// Appends a string value given as UTF-8 bytes (the streaming ingest path).

@@ -10,13 +10,14 @@ import VigilJSON
 enum SegmentWriter {
     static let categoryField = "event.category"
 
+    /// `columns.bin` as it is written: each section 8-byte aligned, described by (offset, count).
     struct Sections {
-        var bytes: [UInt8] = []
+        let file: FileSink
 
-        mutating func add<T>(_ values: [T]) -> JSONValue {
-            while bytes.count % 8 != 0 { bytes.append(0) }
-            let offset = bytes.count
-            values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        func add<T>(_ values: [T]) throws(StoreError) -> JSONValue {
+            try file.pad(to: 8)
+            let offset = file.offset
+            try file.append(values)
             return .array([.int(Int64(offset)), .int(Int64(values.count))])
         }
     }
@@ -36,24 +37,31 @@ enum SegmentWriter {
 
         let dir = directory + "/" + name
         try FileIO.makeDirectories(dir)
-        var sections = Sections()
+        let sections = Sections(file: try FileSink(path: dir + "/columns.bin"))
         var builtins = JSONObject()
 
+        // _source in segment order, streamed straight from the buffer's arena.
         var sourceOffsets: [UInt64] = [0]
-        var sourceBytes: [UInt8] = []
         sourceOffsets.reserveCapacity(n + 1)
-        sourceBytes.reserveCapacity(buffer.sourceBytes.count)
-        buffer.sourceBytes.withUnsafeBufferPointer { src in
-            for old in order {
-                sourceBytes.append(contentsOf: UnsafeBufferPointer(rebasing: src[buffer.sourceOffsets[old]..<buffer.sourceOffsets[old + 1]]))
-                sourceOffsets.append(UInt64(sourceBytes.count))
+        let source = try FileSink(path: dir + "/source.bin")
+        var failure: StoreError?
+        buffer.sourceBytes.withUnsafeBytes { src in
+            do throws(StoreError) {
+                for old in order {
+                    try source.append(UnsafeRawBufferPointer(rebasing: src[buffer.sourceOffsets[old]..<buffer.sourceOffsets[old + 1]]))
+                    sourceOffsets.append(UInt64(source.offset))
+                }
+            } catch {
+                failure = error
             }
         }
-        builtins["_source_offsets"] = ["values": sections.add(sourceOffsets)]
-        builtins["_seq_no"] = ["values": sections.add(order.map { buffer.seqNos[$0] })]
-        builtins["_version"] = ["values": sections.add(order.map { buffer.versions[$0] })]
+        if let failure { throw failure }
+        try source.finish()
+        builtins["_source_offsets"] = ["values": try sections.add(sourceOffsets)]
+        builtins["_seq_no"] = ["values": try sections.add(order.map { buffer.seqNos[$0] })]
+        builtins["_version"] = ["values": try sections.add(order.map { buffer.versions[$0] })]
         let stamps = order.map { buffer.timestamps[$0] }
-        builtins["_timestamp"] = ["values": sections.add(stamps)]
+        builtins["_timestamp"] = ["values": try sections.add(stamps)]
         // _id: a sorted dictionary of unique ids, with the document of each entry and back.
         let idOrder = buffer.idBytes.withUnsafeBufferPointer { arena in
             func id(_ newDoc: Int) -> UnsafeBufferPointer<UInt8> {
@@ -71,9 +79,9 @@ enum SegmentWriter {
             idOffsets.append(UInt32(idBytes.count))
         }
         builtins["_id"] = [
-            "dict_offsets": sections.add(idOffsets), "dict_bytes": sections.add(idBytes),
-            "docs": sections.add(idOrder.map { Int32($0) }),
-            "entries": sections.add(inverse(idOrder)),
+            "dict_offsets": try sections.add(idOffsets), "dict_bytes": try sections.add(idBytes),
+            "docs": try sections.add(idOrder.map { Int32($0) }),
+            "entries": try sections.add(inverse(idOrder)),
         ]
 
         var fields = JSONObject()
@@ -90,7 +98,7 @@ enum SegmentWriter {
                 fields[path] = ["same_as": .string(String(path[..<dot]))]
                 continue
             }
-            fields[path] = buildColumn(b, rank: rank, docCount: n, &sections)
+            fields[path] = try buildColumn(b, rank: rank, docCount: n, sections)
             if path == categoryField {
                 var used = Set<Int32>()
                 for (i, d) in b.docs.enumerated() where rank[Int(d)] >= 0 { used.insert(b.codes[i]) }
@@ -102,15 +110,14 @@ enum SegmentWriter {
             name: name, docCount: n, minTimestamp: present.first, maxTimestamp: present.last,
             maxSeqNo: order.map { buffer.seqNos[$0] }.max() ?? -1, categories: categories,
             builtins: builtins, fields: fields)
-        try writeFile(dir + "/columns.bin", sections.bytes)
-        try writeFile(dir + "/source.bin", sourceBytes)
+        try sections.file.finish()
         try FileIO.writeAtomically(dir + "/meta.json", JSONWriter().encode(meta.json))
         return (meta, rank)
     }
 
     /// Lays one column out in the new document order. Single-valued columns get one slot
     /// per document; multi-valued ones a run per document delimited by `doc_offsets`.
-    private static func buildColumn(_ b: ColumnBuilder, rank: [Int32], docCount n: Int, _ sections: inout Sections) -> JSONValue {
+    private static func buildColumn(_ b: ColumnBuilder, rank: [Int32], docCount n: Int, _ sections: Sections) throws(StoreError) -> JSONValue {
         var o = JSONObject()
         o["kind"] = .string(b.kind.rawValue)
         o["multi"] = .bool(b.multiValued)
@@ -130,7 +137,7 @@ enum SegmentWriter {
                 next[Int(r)] += 1
                 present[Int(r) >> 6] |= 1 << UInt64(Int(r) & 63)
             }
-            o["doc_offsets"] = sections.add(counts)
+            o["doc_offsets"] = try sections.add(counts)
             slotCount = Int(counts[n])
         } else {
             for (i, d) in b.docs.enumerated() {
@@ -153,13 +160,13 @@ enum SegmentWriter {
                     let below = present[r >> 6] & ((1 << UInt64(r & 63)) &- 1)
                     slotOf[i] = Int32(ranks[r >> 6]) + Int32(below.nonzeroBitCount)
                 }
-                o["ranks"] = sections.add(ranks)
+                o["ranks"] = try sections.add(ranks)
                 slotCount = filled
             } else {
                 slotCount = n
             }
         }
-        o["present"] = sections.add(present)
+        o["present"] = try sections.add(present)
         func scatter<T>(_ values: [T], fill: T, width: Int = 1) -> [T] {
             var out = [T](repeating: fill, count: slotCount * width)
             for i in 0..<b.count where slotOf[i] >= 0 {
@@ -180,17 +187,17 @@ enum SegmentWriter {
                 bytes.append(contentsOf: b.dictionary.entry(old))
                 offsets.append(UInt32(bytes.count))
             }
-            o["dict_offsets"] = sections.add(offsets)
-            o["dict_bytes"] = sections.add(bytes)
-            o["codes"] = sections.add(scatter(b.codes.map { remap[Int($0)] }, fill: -1))
+            o["dict_offsets"] = try sections.add(offsets)
+            o["dict_bytes"] = try sections.add(bytes)
+            o["codes"] = try sections.add(scatter(b.codes.map { remap[Int($0)] }, fill: -1))
         case .int64, .date:
-            o["values"] = sections.add(scatter(b.ints, fill: 0))
+            o["values"] = try sections.add(scatter(b.ints, fill: 0))
         case .double:
-            o["values"] = sections.add(scatter(b.doubles, fill: 0))
+            o["values"] = try sections.add(scatter(b.doubles, fill: 0))
         case .bool:
-            o["values"] = sections.add(scatter(b.bools, fill: 0))
+            o["values"] = try sections.add(scatter(b.bools, fill: 0))
         case .ip:
-            o["values"] = sections.add(scatter(b.ips, fill: 0, width: 2))
+            o["values"] = try sections.add(scatter(b.ips, fill: 0, width: 2))
         case .none:
             break
         }
@@ -212,14 +219,6 @@ enum SegmentWriter {
         case .date: return .date
         case .ip: return .ip
         }
-    }
-
-    static func writeFile(_ path: String, _ bytes: [UInt8]) throws(StoreError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw FileIO.ioError("cannot create", path) }
-        defer { close(fd) }
-        try FileIO.writeAll(fd, bytes, path: path)
-        guard fsync(fd) == 0 else { throw FileIO.ioError("cannot fsync", path) }
     }
 }
 

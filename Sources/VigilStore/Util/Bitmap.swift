@@ -25,5 +25,8 @@ public struct Bitmap: Sendable, Equatable {
         return was == 0
     }
 
+    /// Removes every member, keeping the size.
+    public mutating func clearAll() { words.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
+
     public var cardinality: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 }

@@ -18,8 +18,16 @@ enum CRC32 {
     }()
 
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        guard let base = bytes.baseAddress else { return 0 }
+        update(start, bytes) ^ 0xFFFF_FFFF
+    }
+
+    /// The running state before any byte; `checksum` = `update(start, bytes) ^ 0xFFFF_FFFF`.
+    static let start: UInt32 = 0xFFFF_FFFF
+
+    /// Continues a running CRC over more bytes, so a record can be checksummed in two parts.
+    static func update(_ state: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var c = state
+        guard let base = bytes.baseAddress else { return c }
         let n = bytes.count
         tables.withUnsafeBufferPointer { t in
             var i = 0
@@ -37,6 +45,6 @@ enum CRC32 {
                 i += 1
             }
         }
-        return c ^ 0xFFFF_FFFF
+        return c
     }
 }

@@ -155,3 +155,89 @@ final class MappedFile: @unchecked Sendable {
 
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }
+
+/// Appends to a new file through a fixed 1 MiB buffer, so a large output never sits whole in
+/// memory (and never page-faults a fresh allocation of its full size).
+final class FileSink {
+    let path: String
+    private let fd: Int32
+    private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    private var used = 0
+    /// Bytes appended so far.
+    private(set) var offset = 0
+
+    init(path: String) throws(StoreError) {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            buffer.deallocate()
+            throw FileIO.ioError("cannot create", path)
+        }
+    }
+
+    deinit {
+        buffer.deallocate()
+        if fd >= 0 { close(fd) }
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
+        offset += bytes.count
+        if used + bytes.count <= buffer.count {
+            if bytes.count > 0 { (buffer.baseAddress! + used).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+            used += bytes.count
+            return
+        }
+        try flush()
+        if bytes.count >= buffer.count {
+            try writeFully(bytes)
+        } else {
+            buffer.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            used = bytes.count
+        }
+    }
+
+    func append<T>(_ values: [T]) throws(StoreError) {
+        var failure: StoreError?
+        values.withUnsafeBytes { b in
+            do throws(StoreError) { try append(b) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Zero bytes up to the next multiple of `alignment`.
+    func pad(to alignment: Int) throws(StoreError) {
+        let zeros: UInt64 = 0
+        while offset % alignment != 0 {
+            let n = min(8, alignment - offset % alignment)
+            var failure: StoreError?
+            withUnsafeBytes(of: zeros) { z in
+                do throws(StoreError) { try append(UnsafeRawBufferPointer(rebasing: z[0..<n])) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    private func flush() throws(StoreError) {
+        guard used > 0 else { return }
+        try writeFully(UnsafeRawBufferPointer(rebasing: buffer[0..<used]))
+        used = 0
+    }
+
+    private func writeFully(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
+        var done = 0
+        while done < bytes.count {
+            let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileIO.ioError("cannot write", path)
+            }
+            done += n
+        }
+    }
+
+    /// Writes what is buffered and fsyncs the file.
+    func finish() throws(StoreError) {
+        try flush()
+        guard fsync(fd) == 0 else { throw FileIO.ioError("cannot fsync", path) }
+    }
+}

@@ -1,5 +1,10 @@
-/// One logged write. Layout: `[u32 length][u32 crc32][payload]`, payload
-/// `[u8 op][u64 seqNo][u64 version][u16 idLength][id][u32 sourceLength][source]`, little-endian.
+/// One logged write. Layout: `[u32 length | 0x8000_0000][u32 crc32][payload]`, payload
+/// `[u16 idLength][id][u32 sourceLength][source][u8 op][u64 seqNo][u64 version]`, little-endian.
+///
+/// What is assigned under the index lock (op, seqNo, version) comes last, so a request's records
+/// are laid out and almost all of their checksums computed before the lock is taken
+/// (`PendingLog`). Records of the first layout (`[u8 op][u64 seqNo][u64 version]` first, no
+/// flag bit in the length) are still read.
 public struct WALRecord: Sendable, Equatable {
     public enum Op: UInt8, Sendable {
         case index = 1
@@ -21,22 +26,9 @@ public struct WALRecord: Sendable, Equatable {
     }
 
     func append(to out: inout [UInt8]) {
-        let start = out.count
-        out.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
-        out.append(op.rawValue)
-        WALRecord.put(UInt64(bitPattern: seqNo), 8, &out)
-        WALRecord.put(UInt64(bitPattern: version), 8, &out)
-        let idBytes = Array(id.utf8)
-        WALRecord.put(UInt64(idBytes.count), 2, &out)
-        out.append(contentsOf: idBytes)
-        WALRecord.put(UInt64(source.count), 4, &out)
-        out.append(contentsOf: source)
-        let length = out.count - start - 8
-        let crc = out.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
-        for i in 0..<4 {
-            out[start + i] = UInt8(truncatingIfNeeded: length >> (8 * i))
-            out[start + 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))
-        }
+        var log = PendingLog(bytes: out)
+        log.finish(log.reserve(id: id, source: source), op: op, seqNo: seqNo, version: version)
+        out = log.bytes
     }
 
     static func put(_ v: UInt64, _ n: Int, _ out: inout [UInt8]) {
@@ -55,23 +47,78 @@ public struct WALRecord: Sendable, Equatable {
         var out: [WALRecord] = []
         var p = 0
         while p + 8 <= b.count {
-            let length = Int(get(b, p, 4))
+            let word = UInt32(get(b, p, 4))
+            let length = Int(word & 0x7FFF_FFFF)
             let crc = UInt32(get(b, p + 4, 4))
             guard length >= 23, p + 8 + length <= b.count else { break }
             let payload = UnsafeRawBufferPointer(rebasing: b[(p + 8)..<(p + 8 + length)])
-            guard CRC32.checksum(payload) == crc, let op = Op(rawValue: payload[0]) else { break }
-            let seqNo = Int64(bitPattern: get(payload, 1, 8))
-            let version = Int64(bitPattern: get(payload, 9, 8))
-            let idLength = Int(get(payload, 17, 2))
-            guard 19 + idLength + 4 <= length else { break }
-            let id = String(decoding: UnsafeRawBufferPointer(rebasing: payload[19..<(19 + idLength)]), as: UTF8.self)
-            let sourceLength = Int(get(payload, 19 + idLength, 4))
-            let sourceStart = 23 + idLength
-            guard sourceStart + sourceLength == length else { break }
-            let source = [UInt8](UnsafeRawBufferPointer(rebasing: payload[sourceStart..<(sourceStart + sourceLength)]))
-            out.append(WALRecord(op: op, seqNo: seqNo, version: version, id: id, source: source))
+            guard CRC32.checksum(payload) == crc else { break }
+            let opAt: Int, seqAt: Int, idAt: Int
+            if word & 0x8000_0000 != 0 {
+                (opAt, seqAt, idAt) = (length - 17, length - 16, 0)
+            } else {
+                (opAt, seqAt, idAt) = (0, 1, 17)
+            }
+            let idLength = Int(get(payload, idAt, 2))
+            guard idAt + 2 + idLength + 4 <= length else { break }
+            let id = String(decoding: UnsafeRawBufferPointer(rebasing: payload[(idAt + 2)..<(idAt + 2 + idLength)]), as: UTF8.self)
+            let sourceLength = Int(get(payload, idAt + 2 + idLength, 4))
+            let sourceStart = idAt + 6 + idLength
+            guard sourceStart + sourceLength + (idAt == 0 ? 17 : 0) == length else { break }
             p += 8 + length
+            // A reserved slot whose write was rejected.
+            if payload[opAt] == 0 && idAt == 0 { continue }
+            guard let op = Op(rawValue: payload[opAt]) else { break }
+            let source = [UInt8](UnsafeRawBufferPointer(rebasing: payload[sourceStart..<(sourceStart + sourceLength)]))
+            out.append(WALRecord(op: op, seqNo: Int64(bitPattern: get(payload, seqAt, 8)), version: Int64(bitPattern: get(payload, seqAt + 8, 8)), id: id, source: source))
         }
         return (out, p)
+    }
+}
+
+/// Log records laid out before the index lock is taken: ids and sources copied and checksummed
+/// up to the tail, which `finish` fills in (op, seqNo, version) under the lock.
+struct PendingLog {
+    var bytes: [UInt8] = []
+    private var starts: [Int] = []
+    /// The running CRC of each record up to its tail.
+    private var crcs: [UInt32] = []
+
+    init(bytes: [UInt8] = []) { self.bytes = bytes }
+
+    var count: Int { starts.count }
+
+    /// Lays out a record for `id` and `source`; returns its number for `finish`.
+    mutating func reserve(id: String, source: [UInt8]) -> Int {
+        let start = bytes.count
+        bytes.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
+        var id = id
+        id.withUTF8 { u in
+            WALRecord.put(UInt64(u.count), 2, &bytes)
+            bytes.append(contentsOf: u)
+        }
+        WALRecord.put(UInt64(source.count), 4, &bytes)
+        bytes.append(contentsOf: source)
+        let crc = bytes.withUnsafeBytes { CRC32.update(CRC32.start, UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
+        bytes.append(contentsOf: repeatElement(0, count: 17))
+        starts.append(start)
+        crcs.append(crc)
+        return starts.count - 1
+    }
+
+    /// Completes record `k`; a nil `op` marks a write that was rejected, which replay skips.
+    mutating func finish(_ k: Int, op: WALRecord.Op?, seqNo: Int64, version: Int64) {
+        let start = starts[k]
+        let end = k + 1 < starts.count ? starts[k + 1] : bytes.count
+        let tail = end - 17
+        let crc = crcs[k]
+        bytes.withUnsafeMutableBytes { b in
+            b[tail] = op?.rawValue ?? 0
+            b.storeBytes(of: UInt64(bitPattern: seqNo).littleEndian, toByteOffset: tail + 1, as: UInt64.self)
+            b.storeBytes(of: UInt64(bitPattern: version).littleEndian, toByteOffset: tail + 9, as: UInt64.self)
+            let sum = CRC32.update(crc, UnsafeRawBufferPointer(rebasing: b[tail..<end])) ^ 0xFFFF_FFFF
+            b.storeBytes(of: (UInt32(end - start - 8) | 0x8000_0000).littleEndian, toByteOffset: start, as: UInt32.self)
+            b.storeBytes(of: sum.littleEndian, toByteOffset: start + 4, as: UInt32.self)
+        }
     }
 }

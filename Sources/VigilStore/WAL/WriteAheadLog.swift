@@ -13,12 +13,15 @@ final class WriteAheadLog: Sendable {
         var generation: Int
         /// Bytes appended over the log's lifetime (all generations); a position in this count is an LSN.
         var appended: UInt64
+        /// The ticket whose bytes go next.
+        var turn: UInt64 = 0
     }
 
     let directory: String
     private let writer: Mutex<Writer>
     /// Serializes fsyncs; holds the LSN known durable. Waiters that find it past their own LSN return at once.
     private let durable = Mutex<UInt64>(0)
+    private let tickets = Atomic<UInt64>(0)
 
     static func fileName(_ generation: Int) -> String { "wal-\(String(format6: generation)).log" }
 
@@ -46,14 +49,29 @@ final class WriteAheadLog: Sendable {
 
     var generation: Int { writer.withLock { $0.generation } }
 
-    /// Appends encoded records; returns the LSN to pass to `sync(upTo:)`.
-    func append(_ bytes: [UInt8]) throws(StoreError) -> UInt64 {
-        try writer.withLock { (w) throws(StoreError) -> UInt64 in
-            let path = directory + "/" + WriteAheadLog.fileName(w.generation)
-            let fd = w.fd
-            try FileIO.writeAll(fd, bytes, path: path)
-            w.appended += UInt64(bytes.count)
-            return w.appended
+    /// Reserves the next place in the log. Taken under the index lock, so the log's order is
+    /// the order in which writes were applied; every ticket must then be passed to `append`.
+    func takeTicket() -> UInt64 {
+        tickets.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+
+    /// Appends encoded records once every earlier ticket has appended (waiting for them,
+    /// without the index lock); returns the LSN to pass to `sync(upTo:)`.
+    func append(_ bytes: [UInt8], ticket: UInt64) throws(StoreError) -> UInt64 {
+        while true {
+            let done = writer.withLock { w -> Result<UInt64, StoreError>? in
+                guard w.turn == ticket else { return nil }
+                w.turn += 1
+                do throws(StoreError) {
+                    try FileIO.writeAll(w.fd, bytes, path: directory + "/" + WriteAheadLog.fileName(w.generation))
+                } catch {
+                    return .failure(error)
+                }
+                w.appended += UInt64(bytes.count)
+                return .success(w.appended)
+            }
+            if let done { return try done.get() }
+            sched_yield()
         }
     }
 
