@@ -22,10 +22,12 @@ let package = Package(
     targets: [
         .target(name: "VigilJSON", swiftSettings: strict),
         .target(name: "VigilStore", dependencies: ["VigilJSON"], swiftSettings: strict),
+        .target(name: "VigilQuery", dependencies: ["VigilJSON", "VigilStore"], swiftSettings: strict),
+        .target(name: "VigilEQL", dependencies: ["VigilJSON", "VigilStore", "VigilQuery"], swiftSettings: strict),
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilJSON", "VigilStore",
+                "VigilJSON", "VigilStore", "VigilQuery", "VigilEQL",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -37,7 +39,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilJSON", "VigilStore", "VigilServer",
+                "VigilJSON", "VigilStore", "VigilQuery", "VigilEQL", "VigilServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -45,6 +47,8 @@ let package = Package(
         ),
         .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON"], swiftSettings: strict),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilJSON"], swiftSettings: strict),
-        .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilStore", "VigilJSON"], swiftSettings: strict),
+        .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
+        .testTarget(name: "VigilEQLTests", dependencies: ["VigilEQL", "VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
+        .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilEQL", "VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
     ]
 )

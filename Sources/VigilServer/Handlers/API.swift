@@ -58,6 +58,11 @@ struct API: Sendable {
         r.add(["GET", "POST"], "/{index}/_search") { req, c in try await search(req, expression: c[0]) }
         r.add(["GET", "POST"], "/_count") { req, _ in try await count(req, expression: nil) }
         r.add(["GET", "POST"], "/{index}/_count") { req, c in try await count(req, expression: c[0]) }
+        // EQL
+        r.add(["GET", "POST"], "/{index}/_eql/search") { req, c in try await eqlSearch(req, expression: c[0]) }
+        r.add(["GET"], "/_eql/search/status/{id}") { _, c in try eqlStatus(c[0]) }
+        r.add(["GET"], "/_eql/search/{id}") { _, c in try eqlGet(c[0]) }
+        r.add(["DELETE"], "/_eql/search/{id}") { _, c in try eqlDelete(c[0]) }
         // Cat and cluster
         r.add(["GET"], "/_cat/indices") { req, _ in try await catIndices(req, expression: nil) }
         r.add(["GET"], "/_cat/indices/{index}") { req, c in try await catIndices(req, expression: c[0]) }

@@ -1,12 +1,12 @@
 import Synchronization
 
 /// Generates 20-character URL-safe ids like Elasticsearch's time-based UUIDs.
-enum DocumentID {
+public enum DocumentID {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     private static let counter = Atomic<UInt64>(UInt64.random(in: 0..<(1 << 40)))
     private static let node = UInt64.random(in: 0..<(1 << 48))
 
-    static func generate() -> String {
+    public static func generate() -> String {
         let seq = counter.wrappingAdd(1, ordering: .relaxed).newValue
         let time = UInt64(Clock.nowMillis())
         // 120 bits: time (48) | sequence (24) | node (48), written 6 bits a character.

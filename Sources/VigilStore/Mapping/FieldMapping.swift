@@ -130,7 +130,7 @@ enum DateFormatSpec {
     ]
 
     static func validate(_ format: String, field: String) throws(StoreError) {
-        for part in format.split(separator: "||") where !supported.contains(String(part)) {
+        for part in format.split(separator: "||") where !supported.contains(String(part)) && pattern(String(part)) == nil {
             throw StoreError(.mapperParsing, "Invalid format: [\(format)]: Unknown pattern letter or unsupported format [\(part)] on field [\(field)]")
         }
     }
@@ -148,10 +148,100 @@ enum DateFormatSpec {
                 let normalized = s.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: " ", with: "T")
                 if let v = DateFormats.parseISO(normalized) { return v }
             default:
-                if let v = DateFormats.parseISO(s) { return v }
+                if !supported.contains(String(part)), let fields = pattern(String(part)) {
+                    if let v = parse(s, fields) { return v }
+                } else if let v = DateFormats.parseISO(s) {
+                    return v
+                }
             }
         }
         return nil
+    }
+
+    /// One element of a Java-style date pattern (`dd-MM-yyyy`): a run of one letter, or literal text.
+    enum PatternPart: Equatable {
+        case field(Character, Int)
+        case literal(String)
+    }
+
+    /// The parts of a custom pattern, or nil when it uses letters Vigil does not read.
+    static func pattern(_ p: String) -> [PatternPart]? {
+        var parts: [PatternPart] = []
+        var chars = Array(p)[...]
+        while let c = chars.first {
+            if c == "'" {
+                chars = chars.dropFirst()
+                var lit = ""
+                while let d = chars.first, d != "'" {
+                    lit.append(d)
+                    chars = chars.dropFirst()
+                }
+                chars = chars.dropFirst()
+                parts.append(.literal(lit))
+            } else if c.isLetter {
+                guard "yuMdHhmsSa".contains(c) else { return nil }
+                var n = 0
+                while chars.first == c {
+                    n += 1
+                    chars = chars.dropFirst()
+                }
+                parts.append(.field(c, n))
+            } else {
+                parts.append(.literal(String(c)))
+                chars = chars.dropFirst()
+            }
+        }
+        return parts.contains { if case .field = $0 { true } else { false } } ? parts : nil
+    }
+
+    static func parse(_ s: String, _ parts: [PatternPart]) -> Int64? {
+        var text = Array(s.utf8)[...]
+        var year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0, millis = 0
+        var pm: Bool?
+        for (k, part) in parts.enumerated() {
+            switch part {
+            case .literal(let l):
+                let u = Array(l.utf8)
+                guard text.starts(with: u) else { return nil }
+                text = text.dropFirst(u.count)
+            case .field(let c, let n):
+                if c == "a" {
+                    let word = String(decoding: text.prefix(2), as: UTF8.self).uppercased()
+                    guard word == "AM" || word == "PM" else { return nil }
+                    pm = word == "PM"
+                    text = text.dropFirst(2)
+                    continue
+                }
+                // A field followed directly by another field reads exactly its width.
+                let adjacent = k + 1 < parts.count && { if case .field = parts[k + 1] { true } else { false } }()
+                var digits = 0
+                var v = 0
+                while let d = text.first, d >= 0x30, d <= 0x39, !(adjacent && digits == n) {
+                    v = v * 10 + Int(d - 0x30)
+                    digits += 1
+                    text = text.dropFirst()
+                }
+                guard digits > 0 else { return nil }
+                switch c {
+                case "y", "u": year = n == 2 && digits == 2 ? 2000 + v : v
+                case "M": month = v
+                case "d": day = v
+                case "H", "h": hour = v
+                case "m": minute = v
+                case "s": second = v
+                case "S":
+                    var ms = v
+                    var width = digits
+                    while width > 3 { ms /= 10; width -= 1 }
+                    while width < 3 { ms *= 10; width += 1 }
+                    millis = ms
+                default: return nil
+                }
+            }
+        }
+        guard text.isEmpty, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
+        if let pm, hour <= 12 { hour = hour % 12 + (pm ? 12 : 0) }
+        return DateFormats.epochMillis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, millis: millis)
     }
 }
 

@@ -182,6 +182,21 @@ public struct Mapping: Sendable, Equatable {
         return current
     }
 
+    /// The fields of several indices seen as one (a search over a pattern): each path as the
+    /// first mapping that has it defines it. Unlike `merge`, conflicts are not errors.
+    public static func union(_ mappings: [Mapping]) -> Mapping {
+        var out = mappings.first ?? Mapping()
+        for m in mappings.dropFirst() {
+            for (path, f) in m.leaves where out.field(at: path) == nil {
+                let parts = path.split(separator: ".").map(String.init)
+                // Multi-fields are reached through their parent and are inserted with it.
+                if parts.count > 1, let parent = out.field(at: parts.dropLast().joined(separator: ".")), !parent.isObject { continue }
+                out.insert(f, at: parts)
+            }
+        }
+        return out
+    }
+
     /// Every leaf field (including multi-fields and aliases) by full dotted path.
     public var leaves: [(path: String, field: FieldMapping)] {
         var out: [(String, FieldMapping)] = []

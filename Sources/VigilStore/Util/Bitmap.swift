@@ -30,3 +30,45 @@ public struct Bitmap: Sendable, Equatable {
 
     public var cardinality: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 }
+
+extension Bitmap {
+    /// Every document of `count`.
+    public static func full(_ count: Int) -> Bitmap {
+        var words = [UInt64](repeating: UInt64.max, count: (count + 63) / 64)
+        if count % 64 != 0, !words.isEmpty { words[words.count - 1] = (1 << UInt64(count % 64)) - 1 }
+        return Bitmap(count: count, words: words)
+    }
+
+    public mutating func formIntersection(_ other: Bitmap) {
+        words.withUnsafeMutableBufferPointer { w in
+            other.words.withUnsafeBufferPointer { o in for i in w.indices { w[i] &= o[i] } }
+        }
+    }
+
+    public mutating func formUnion(_ other: Bitmap) {
+        words.withUnsafeMutableBufferPointer { w in
+            other.words.withUnsafeBufferPointer { o in for i in w.indices { w[i] |= o[i] } }
+        }
+    }
+
+    /// Removes the members of `other`.
+    public mutating func subtract(_ other: Bitmap) {
+        words.withUnsafeMutableBufferPointer { w in
+            other.words.withUnsafeBufferPointer { o in for i in w.indices { w[i] &= ~o[i] } }
+        }
+    }
+
+    public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
+
+    /// Calls `body` with each member in increasing order.
+    @inline(__always)
+    public func forEach(_ body: (Int) throws -> Void) rethrows {
+        for (w, word) in words.enumerated() where word != 0 {
+            var bits = word
+            while bits != 0 {
+                try body(w * 64 + bits.trailingZeroBitCount)
+                bits &= bits - 1
+            }
+        }
+    }
+}

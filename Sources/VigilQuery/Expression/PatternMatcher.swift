@@ -1,0 +1,63 @@
+import Foundation
+import Synchronization
+
+/// Matches strings against `Pattern`s: exact, wildcard (`*`, `?`) or Lucene-style regex.
+enum PatternMatcher {
+    static func matches(_ p: Pattern, _ s: String) -> Bool {
+        switch p.kind {
+        case .exact(let x):
+            return p.insensitive ? s.lowercased() == x.lowercased() : s == x
+        case .wildcard(let w):
+            let text = Array((p.insensitive ? s.lowercased() : s).unicodeScalars)
+            let pattern = Array((p.insensitive ? w.lowercased() : w).unicodeScalars)
+            return wildcard(text, pattern)
+        case .regex(let r):
+            guard let re = compiled(r, insensitive: p.insensitive) else { return false }
+            let ns = s as NSString
+            return re.firstMatch(in: s, options: [], range: NSRange(location: 0, length: ns.length)) != nil
+        }
+    }
+
+    /// Iterative wildcard match with single-star backtracking: linear for one `*`, and never
+    /// exponential.
+    static func wildcard(_ t: [Unicode.Scalar], _ p: [Unicode.Scalar]) -> Bool {
+        var ti = 0, pi = 0
+        var star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count && (p[pi] == "?" || (p[pi] != "*" && p[pi] == t[ti])) {
+                ti += 1
+                pi += 1
+            } else if pi < p.count && p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+
+    private static let cache = Mutex<[String: NSRegularExpression?]>([:])
+
+    /// Lucene regular expressions match the whole value and have no anchors; the common
+    /// subset maps onto ICU's syntax once anchored.
+    static func compiled(_ r: String, insensitive: Bool) -> NSRegularExpression? {
+        let key = (insensitive ? "i:" : "s:") + r
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        let re = try? NSRegularExpression(pattern: "^(?:" + r + ")$", options: insensitive ? [.caseInsensitive, .dotMatchesLineSeparators] : [.dotMatchesLineSeparators])
+        cache.withLock { c in
+            if c.count > 10_000 { c.removeAll() }
+            c[key] = re
+        }
+        return re
+    }
+
+    /// Whether a regex compiles (for verification before a query runs).
+    static func isValidRegex(_ r: String) -> Bool { compiled(r, insensitive: false) != nil }
+}
