@@ -21,82 +21,9 @@ struct Ingest: AsyncParsableCommand {
     func run() async throws {
         let sink: any BatchSink = try url.map { try HTTPSink(url: $0) } ?? DirectSink(store: Store(directory: data))
         let progress = Mutex(Progress(quiet: quiet))
-        let errors = Atomic<Int>(0)
-        let failure = Mutex<(any Error)?>(nil)
-        // One reader cuts the files into `_bulk` bodies; two writers send them, so mapping
-        // runs on both cores and one writer's fsync or seal never idles the other.
-        let workers = 2
-        let queue = Mutex<[[UInt8]]>([])
-        let filled = DispatchSemaphore(value: 0)
-        let room = DispatchSemaphore(value: workers * 2)
-        let files = self.files
-        let batch = self.batch
-        let index = self.index
-        // Real threads: `concurrentPerform` runs at most one iteration per core at a time, which
-        // on two cores would leave the second writer waiting for the reader to finish.
-        let finished = DispatchSemaphore(value: 0)
-        @Sendable func work(_ worker: Int) {
-            if worker == 0 {
-                defer {
-                    for _ in 0..<workers {
-                        queue.withLock { $0.append([]) }
-                        filled.signal()
-                    }
-                }
-                do {
-                    for file in files {
-                        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped))
-                        var pending: [UInt8] = []
-                        var count = 0
-                        func flush() {
-                            room.wait()
-                            queue.withLock { $0.append(pending) }
-                            filled.signal()
-                            pending = []
-                            count = 0
-                        }
-                        try EventFile.forEachDocument(bytes) { source in
-                            pending.append(contentsOf: #"{"create":{}}"#.utf8)
-                            pending.append(0x0A)
-                            pending.append(contentsOf: source)
-                            pending.append(0x0A)
-                            count += 1
-                            if count == batch { flush() }
-                        }
-                        if count > 0 { flush() }
-                    }
-                } catch {
-                    failure.withLock { $0 = error }
-                }
-            } else {
-                while true {
-                    filled.wait()
-                    let body = queue.withLock { $0.removeFirst() }
-                    if body.isEmpty { return }
-                    room.signal()
-                    do {
-                        let (docs, rejected) = try sink.send(body, index: index)
-                        errors.add(rejected, ordering: .relaxed)
-                        progress.withLock { $0.add(docs) }
-                    } catch {
-                        failure.withLock { $0 = error }
-                    }
-                }
-            }
-        }
-        for worker in 0...workers {
-            let thread = Thread {
-                work(worker)
-                finished.signal()
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-        for _ in 0...workers { finished.wait() }
-        if let error = failure.withLock({ $0 }) { throw error }
+        let rejected = try Loader.load(files, into: sink, index: index, batch: batch) { docs in progress.withLock { $0.add(docs) } }
         try sink.finish(index: index)
         progress.withLock { $0.done() }
-        let rejected = errors.load(ordering: .relaxed)
         if rejected > 0 {
             FileHandleOutput.stderr("vigil ingest: \(rejected) documents were rejected\n")
             throw ExitCode(2)
@@ -212,6 +139,27 @@ struct Progress {
 
 /// Reads event files: NDJSON, a JSON array of objects, or a `_bulk` body (action lines skipped).
 enum EventFile {
+    /// A file's bytes; gzip files (by magic number) are decompressed with the system's `gzip`.
+    static func read(_ path: String) throws -> [UInt8] {
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+        guard bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B else { return bytes }
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
+        gzip.arguments = ["-c", "exec gzip -dc \"$0\"", path]
+        let out = Pipe()
+        let err = Pipe()
+        gzip.standardOutput = out
+        gzip.standardError = err
+        try gzip.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        gzip.waitUntilExit()
+        guard gzip.terminationStatus == 0 else {
+            let why = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            throw ValidationError("cannot decompress \(path): \(why.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return [UInt8](data)
+    }
+
     static func forEachDocument(_ bytes: [UInt8], _ body: ([UInt8]) throws -> Void) throws {
         var start = 0
         while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x0D || bytes[start] == 0x09 { start += 1 }
@@ -249,5 +197,83 @@ enum EventFile {
             ["index", "create", "update", "delete"].contains(e.key), case .object = e.value
         else { return false }
         return true
+    }
+}
+
+/// Reads event files and sends them as `_bulk` bodies: one reader cuts the files into
+/// bodies, two writers send them, so mapping runs on both cores and one writer's fsync or
+/// seal never idles the other.
+enum Loader {
+    /// Returns the number of rejected documents; `progress` gets each batch's document count.
+    static func load(_ files: [String], into sink: any BatchSink, index: String, batch: Int, progress: @escaping @Sendable (Int) -> Void) throws -> Int {
+        let errors = Atomic<Int>(0)
+        let failure = Mutex<(any Error)?>(nil)
+        let workers = 2
+        let queue = Mutex<[[UInt8]]>([])
+        let filled = DispatchSemaphore(value: 0)
+        let room = DispatchSemaphore(value: workers * 2)
+        // Real threads: `concurrentPerform` runs at most one iteration per core at a time, which
+        // on two cores would leave the second writer waiting for the reader to finish.
+        let finished = DispatchSemaphore(value: 0)
+        @Sendable func work(_ worker: Int) {
+            if worker == 0 {
+                defer {
+                    for _ in 0..<workers {
+                        queue.withLock { $0.append([]) }
+                        filled.signal()
+                    }
+                }
+                do {
+                    for file in files {
+                        let bytes = try EventFile.read(file)
+                        var pending: [UInt8] = []
+                        var count = 0
+                        func flush() {
+                            room.wait()
+                            queue.withLock { $0.append(pending) }
+                            filled.signal()
+                            pending = []
+                            count = 0
+                        }
+                        try EventFile.forEachDocument(bytes) { source in
+                            pending.append(contentsOf: #"{"create":{}}"#.utf8)
+                            pending.append(0x0A)
+                            pending.append(contentsOf: source)
+                            pending.append(0x0A)
+                            count += 1
+                            if count == batch { flush() }
+                        }
+                        if count > 0 { flush() }
+                    }
+                } catch {
+                    failure.withLock { $0 = error }
+                }
+            } else {
+                while true {
+                    filled.wait()
+                    let body = queue.withLock { $0.removeFirst() }
+                    if body.isEmpty { return }
+                    room.signal()
+                    do {
+                        let (docs, rejected) = try sink.send(body, index: index)
+                        errors.add(rejected, ordering: .relaxed)
+                        progress(docs)
+                    } catch {
+                        failure.withLock { $0 = error }
+                    }
+                }
+            }
+        }
+        for worker in 0...workers {
+            let thread = Thread {
+                work(worker)
+                finished.signal()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        for _ in 0...workers { finished.wait() }
+        if let error = failure.withLock({ $0 }) { throw error }
+        return errors.load(ordering: .relaxed)
     }
 }

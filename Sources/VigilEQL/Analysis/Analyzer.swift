@@ -41,9 +41,10 @@ public struct Analyzer {
                 return [StagePlan](repeating: p, count: st.runs)
             }
             let until = q.until.map { stage($0, shared: q.keys) }
-            if let first = q.stages.first {
+            if let first = q.stages.first, parseFailure == nil {
                 for st in q.stages.dropFirst() + (q.until.map { [$0] } ?? []) where st.keys.count != first.keys.count {
-                    problem(st.filter.span, "Inconsistent number of join keys specified; expected [\(first.keys.count + q.keys.count)] but found [\(st.keys.count + q.keys.count)]")
+                    parseFailure = EQLError(.parsing, "Inconsistent number of join keys specified; expected [\(first.keys.count)] but found [\(st.keys.count)]", at: st.filter.span)
+                    break
                 }
             }
             return EQLPlan(kind: .sequence(stages: stages, until: until, maxspan: q.maxspan), keyCount: stages.first?.keys.count ?? 0, pipes: s.pipes)
@@ -131,11 +132,17 @@ public struct Analyzer {
             return .or([lower(l), lower(r)])
         case .compare(let op, let l, let r, _):
             let left = lower(l), right = lower(r)
+            // As Elasticsearch's optimizer: equality with null, written or an unmapped `?field`,
+            // is a null test of the other side (so `?x == ?y` holds when both are missing).
             if case .literal(.null) = right, op == .eq || op == .ne {
                 return op == .eq ? .isNull(left) : .not(.isNull(left))
             }
             if case .literal(.null) = left, op == .eq || op == .ne {
                 return op == .eq ? .isNull(right) : .not(.isNull(right))
+            }
+            if case .field(let a) = left, case .field = right {
+                problem(r.span, "Comparisons against fields are not (currently) supported; offender [\(Analyzer.render(r))] in [\(op.rawValue)]")
+                _ = a
             }
             let (l2, r2) = typed(left, right)
             let comparison: Expr.Comparison
@@ -241,23 +248,48 @@ public struct Analyzer {
             parseFailure = EQLError(.parsing, "error building [\(f.rawValue.lowercased())]: expects \(expected)", at: span)
         }
         let lowered = args.map { lower($0) }
-        // Argument types that can be told apart from the mapping.
-        let stringArgs: Set<Expr.Function> = [.between, .endsWith, .startsWith, .stringContains, .indexOf, .length, .substring, .cidrMatch]
-        let numericArgs: Set<Expr.Function> = [.add, .subtract, .multiply, .divide, .modulo]
-        for (i, a) in lowered.enumerated() {
-            let ordinal = ["first", "second", "third", "fourth", "fifth"][min(i, 4)]
-            if stringArgs.contains(f), !(f == .indexOf && i == 2), !(f == .substring && i > 0), !(f == .between && i == 3) {
-                if let t = fieldType(a), !t.isStringLike && t != .ip {
-                    problem(args[i].span, "\(ordinal) argument of [\(Analyzer.render(name, args))] must be [string], found value [\(Analyzer.render(args[i]))] type [\(t.rawValue)]")
-                } else if case .literal(let v) = a, !v.isNull, !Analyzer.isString(v) {
-                    problem(args[i].span, "\(ordinal) argument of [\(Analyzer.render(name, args))] must be [string], found value [\(Analyzer.render(args[i]))] type [\(Analyzer.typeName(v))]")
-                }
+        // Argument types that can be told apart from the mapping (Elasticsearch's checks).
+        enum Want { case string, numeric, integer, boolean, ip, constantString, any }
+        func want(_ i: Int) -> Want {
+            switch f {
+            case .between: return i < 3 ? .string : .boolean
+            case .endsWith, .startsWith, .stringContains, .length: return .string
+            case .indexOf: return i < 2 ? .string : .integer
+            case .substring: return i == 0 ? .string : .integer
+            case .number: return i == 0 ? .string : .integer
+            case .cidrMatch: return i == 0 ? .ip : .constantString
+            case .add, .subtract, .multiply, .divide, .modulo: return .numeric
+            case .concat, .string, .versionOrder: return .any
             }
-            if numericArgs.contains(f) {
-                if let t = fieldType(a), !t.isNumeric {
-                    problem(args[i].span, "\(ordinal) argument of [\(Analyzer.render(name, args))] must be [numeric], found value [\(Analyzer.render(args[i]))] type [\(t.rawValue)]")
-                } else if case .literal(let v) = a, !v.isNull, v.number == nil {
-                    problem(args[i].span, "\(ordinal) argument of [\(Analyzer.render(name, args))] must be [numeric], found value [\(Analyzer.render(args[i]))] type [\(Analyzer.typeName(v))]")
+        }
+        let call = Analyzer.render(name, args)
+        for (i, a) in lowered.enumerated() {
+            // One-argument functions leave the ordinal out.
+            let ordinal = range.upperBound == 1 ? "" : ["first", "second", "third", "fourth", "fifth"][min(i, 4)] + " "
+            let found = Analyzer.render(args[i])
+            func fail(_ type: String, _ actual: String) {
+                problem(span, "\(ordinal)argument of [\(call)] must be [\(type)], found value [\(found)] type [\(actual)]")
+            }
+            let w = want(i)
+            if let t = fieldType(a) {
+                switch w {
+                case .string where !t.isStringLike: fail("string", t.rawValue)
+                case .numeric where !t.isNumeric: fail("numeric", t.rawValue)
+                case .integer where t.storage != .int64: fail("integer", t.rawValue)
+                case .boolean where t != .boolean: fail("boolean", t.rawValue)
+                case .ip where t != .ip: fail("ip", t.rawValue)
+                case .constantString: problem(span, "\(ordinal)argument of [\(call)] must be a constant, received [\(found)]")
+                default: break
+                }
+            } else if case .literal(let v) = a, !v.isNull {
+                switch (w, v) {
+                case (.string, .string), (.constantString, .string), (.numeric, .int), (.numeric, .double), (.integer, .int), (.boolean, .bool), (.any, _):
+                    break
+                case (.ip, _): fail("ip", Analyzer.typeName(v))
+                case (.string, _), (.constantString, _): fail("string", Analyzer.typeName(v))
+                case (.numeric, _): fail("numeric", Analyzer.typeName(v))
+                case (.integer, _): fail("integer", Analyzer.typeName(v))
+                case (.boolean, _): fail("boolean", Analyzer.typeName(v))
                 }
             }
         }

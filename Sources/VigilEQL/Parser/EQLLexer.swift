@@ -174,7 +174,8 @@ struct EQLLexer {
             guard let v = Double(text) else { throw EQLError(.parsing, "Cannot parse number [\(text)]", at: span) }
             return EQLToken(kind: .decimal(v), text: text, span: span)
         }
-        guard let v = Int64(text) else { throw EQLError(.parsing, "Number [\(text)] is too large", at: span) }
+        // Beyond 64 bits an integer literal is read as a double, as Elasticsearch does.
+        guard let v = Int64(text) else { return EQLToken(kind: .decimal(Double(text) ?? .infinity), text: text, span: span) }
         return EQLToken(kind: .integer(v), text: text, span: span)
     }
 

@@ -81,15 +81,16 @@ public struct EQLParser {
             guard name.kind == .identifier else { throw mismatch("a pipe name") }
             _ = advance()
             guard let kind = EQLPipe.Kind(rawValue: name.text) else {
-                throw EQLError(.parsing, "Pipe [\(name.text)] is not supported", at: name.span)
+                throw EQLError(.parsing, "Unrecognized pipe [\(name.text)]", at: name.span)
             }
-            var count = 10
-            if case .integer(let n) = token.kind {
-                count = Int(n)
-                _ = advance()
-            } else if token.kind != .eof && !token.isSymbol("|") {
+            guard case .integer(let n) = token.kind else {
+                if token.kind == .eof || token.isSymbol("|") {
+                    throw EQLError(.parsing, "Pipe [\(name.text)] expects exactly one argument but found [0]", at: name.span)
+                }
                 throw EQLError(.parsing, "Pipe [\(name.text)] expects a positive integer, found [\(describe(token))]", at: token.span)
             }
+            let count = Int(n)
+            _ = advance()
             pipes.append(EQLPipe(kind: kind, count: count, span: name.span))
         }
         try expectEnd()
@@ -150,21 +151,21 @@ public struct EQLParser {
         default:
             throw EQLError(.parsing, "Unrecognized time unit [\(unit.text)] in [\(numberToken.text)\(unit.text)], please specify one of [ms, s, m, h, d]", at: unit.span)
         }
+        guard value > 0 else {
+            throw EQLError(.parsing, "A positive maxspan value is required; found [\(numberToken.text)\(unit.text)]", at: numberToken.span)
+        }
         return value.multipliedReportingOverflow(by: factor).overflow ? Int64.max : value * factor
     }
 
     private mutating func sequence() throws(EQLError) -> SequenceQuery {
         let span = advance().span
-        var keys = try joinKeys()
+        let keys = try joinKeys()
         var span_: Int64?
         if token.isKeyword("with") {
             _ = advance()
             span_ = try maxspan()
             if token.isKeyword("by") {
-                if keys.isEmpty {
-                    throw EQLError(.parsing, "Please specify sequence [by] before [with] not after", at: token.span)
-                }
-                keys = try joinKeys()
+                throw EQLError(.parsing, "Please specify sequence [by] before [with] not after", at: token.span)
             }
         }
         var stages: [SequenceStage] = []

@@ -103,8 +103,7 @@ public struct SegmentFilter {
                 return SegmentFilter.truth(evaluator.evaluate(e) { _ in v })
             }
         }
-        // Several fields: row by row, each field's first value (a multi-valued field is
-        // tried value by value and any true result wins).
+        // Several fields: row by row, each field's first value.
         var t = Bitmap(count: n), f = Bitmap(count: n)
         let columns = Dictionary(uniqueKeysWithValues: fields.map { ($0, segment.columns[$0]) })
         for doc in 0..<n {

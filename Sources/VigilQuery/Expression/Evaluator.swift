@@ -51,7 +51,7 @@ public struct Evaluator: Sendable {
             for item in items {
                 let w = evaluate(item, lookup)
                 if insensitive, case .string(let a) = v, case .string(let b) = w {
-                    if a.lowercased() == b.lowercased() { return .bool(true) }
+                    if a.lowercased().utf8.elementsEqual(b.lowercased().utf8) { return .bool(true) }
                 } else if Evaluator.compare(.eq, v, w) == .bool(true) {
                     return .bool(true)
                 }
@@ -92,7 +92,8 @@ public struct Evaluator: Sendable {
         let order: Int
         switch (a, b) {
         case (.string(let x), .string(let y)):
-            order = x == y ? 0 : (Array(x.utf8).lexicographicallyPrecedes(Array(y.utf8)) ? -1 : 1)
+            // Exact code units, as Elasticsearch compares terms (no Unicode equivalence).
+            order = x.utf8.elementsEqual(y.utf8) ? 0 : (x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1)
         case (.int(let x), .int(let y)):
             order = x == y ? 0 : (x < y ? -1 : 1)
         case (.bool(let x), .bool(let y)):

@@ -27,8 +27,8 @@ public enum Functions {
             case .add: return .double(x + y)
             case .subtract: return .double(x - y)
             case .multiply: return .double(x * y)
-            case .divide: return y == 0 ? .null : .double(x / y)
-            case .modulo: return y == 0 ? .null : .double(x.truncatingRemainder(dividingBy: y))
+            case .divide: return .double(x / y)
+            case .modulo: return .double(x.truncatingRemainder(dividingBy: y))
             }
         }
     }
@@ -72,16 +72,18 @@ public enum Functions {
                 out += s
             }
             return .string(out)
+        // Code units, as Java compares: no Unicode equivalence.
         case .endsWith:
             guard let s = str(0), let suffix = str(1) else { return .null }
-            return .bool(fold(s).hasSuffix(fold(suffix)))
+            return .bool(Array(fold(s).utf16).reversed().starts(with: Array(fold(suffix).utf16).reversed()))
         case .startsWith:
             guard let s = str(0), let prefix = str(1) else { return .null }
-            return .bool(fold(s).hasPrefix(fold(prefix)))
+            return .bool(fold(s).utf16.starts(with: fold(prefix).utf16))
         case .stringContains:
             guard let s = str(0), let sub = str(1) else { return .null }
             if s.isEmpty || sub.isEmpty { return .bool(false) }
-            return .bool(fold(s).contains(fold(sub)))
+            let hay = Array(fold(s).utf16), needle = Array(fold(sub).utf16)
+            return .bool(find16(needle, in: hay) != nil)
         case .indexOf:
             guard let s = str(0), let sub = str(1) else { return .null }
             var start = 0
@@ -169,6 +171,16 @@ public enum Functions {
         return key
     }
 
+    static func find16(_ needle: [UInt16], in hay: [UInt16]) -> Int? {
+        guard needle.count <= hay.count else { return nil }
+        var i = 0
+        while i + needle.count <= hay.count {
+            if hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
     static func between(_ source: String, _ left: String, _ right: String, greedy: Bool, insensitive: Bool) -> String {
         let s = Array(source.unicodeScalars)
         let hay = insensitive ? Array(source.lowercased().unicodeScalars) : s
@@ -213,15 +225,40 @@ public enum Functions {
         var s = Substring(text)
         if hex && radix == 16 { s = s.dropFirst(2) }
         if radix == 10 {
-            var digits = s
-            if digits.hasPrefix("+") { digits = digits.dropFirst() }
-            if let v = Int64(digits), !digits.hasPrefix("-") || digits.count > 1 { return .int(v) }
+            // Java's Long.valueOf, then Double.valueOf (which trims spaces; no hex here).
+            if javaLong(s), let v = Int64(s.hasPrefix("+") ? s.dropFirst() : s) { return .int(v) }
             let trimmed = s.trimmingCharacters(in: .whitespaces)
-            if let d = Double(trimmed) { return .double(d) }
+            if ["NaN", "Infinity", "+Infinity"].contains(trimmed) { return .double(trimmed == "NaN" ? .nan : .infinity) }
+            if trimmed == "-Infinity" { return .double(-.infinity) }
+            if javaDecimal(Substring(trimmed)), let d = Double(trimmed.trimmingCharacters(in: CharacterSet(charactersIn: "fFdD"))) { return .double(d) }
             return .null
         }
-        guard (2...36).contains(radix), !s.isEmpty, let v = Int64(s, radix: radix) else { return .null }
+        guard (2...36).contains(radix), javaLong(s, radix: radix), let v = Int64(s.hasPrefix("+") ? s.dropFirst() : s, radix: radix) else { return .null }
         return .int(v)
+    }
+
+    /// An optional sign then digits of the radix, nothing else.
+    static func javaLong(_ s: Substring, radix: Int = 10) -> Bool {
+        var body = s
+        if body.first == "+" || body.first == "-" { body = body.dropFirst() }
+        return !body.isEmpty && body.allSatisfy { c in c.isASCII && c.hexDigitValue.map { $0 < radix } ?? (c.isLetter && radix > 16 && Int(c.asciiValue! | 0x20) - 87 < radix) }
+    }
+
+    /// Java's decimal floating-point literal: sign, digits with one point, exponent, f/d suffix.
+    static func javaDecimal(_ s: Substring) -> Bool {
+        var u = Array(s.utf8)[...]
+        if u.first == UInt8(ascii: "+") || u.first == UInt8(ascii: "-") { u = u.dropFirst() }
+        if let last = u.last, [UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "d"), UInt8(ascii: "D")].contains(last) { u = u.dropLast() }
+        var digits = 0, points = 0
+        while let c = u.first, c != UInt8(ascii: "e") && c != UInt8(ascii: "E") {
+            if c == UInt8(ascii: ".") { points += 1 } else if c >= 0x30 && c <= 0x39 { digits += 1 } else { return false }
+            u = u.dropFirst()
+        }
+        guard digits > 0, points <= 1 else { return false }
+        if u.isEmpty { return true }
+        u = u.dropFirst()
+        if u.first == UInt8(ascii: "+") || u.first == UInt8(ascii: "-") { u = u.dropFirst() }
+        return !u.isEmpty && u.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 }
 

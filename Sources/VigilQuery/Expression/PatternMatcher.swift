@@ -6,7 +6,7 @@ enum PatternMatcher {
     static func matches(_ p: Pattern, _ s: String) -> Bool {
         switch p.kind {
         case .exact(let x):
-            return p.insensitive ? s.lowercased() == x.lowercased() : s == x
+            return p.insensitive ? s.lowercased().utf8.elementsEqual(x.lowercased().utf8) : s.utf8.elementsEqual(x.utf8)
         case .wildcard(let w):
             let text = Array((p.insensitive ? s.lowercased() : s).unicodeScalars)
             let pattern = Array((p.insensitive ? w.lowercased() : w).unicodeScalars)
@@ -50,7 +50,7 @@ enum PatternMatcher {
     static func compiled(_ r: String, insensitive: Bool) -> NSRegularExpression? {
         let key = (insensitive ? "i:" : "s:") + r
         if let hit = cache.withLock({ $0[key] }) { return hit }
-        let re = try? NSRegularExpression(pattern: "^(?:" + r + ")$", options: insensitive ? [.caseInsensitive, .dotMatchesLineSeparators] : [.dotMatchesLineSeparators])
+        let re = try? NSRegularExpression(pattern: "\\A(?:" + r + ")\\z", options: insensitive ? [.caseInsensitive, .dotMatchesLineSeparators] : [.dotMatchesLineSeparators])
         cache.withLock { c in
             if c.count > 10_000 { c.removeAll() }
             c[key] = re

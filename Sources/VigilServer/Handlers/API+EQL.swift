@@ -1,8 +1,8 @@
 import Synchronization
 import VigilEQL
-import VigilJSON
+public import VigilJSON
 import VigilQuery
-import VigilStore
+public import VigilStore
 
 /// `_eql/search`: the request body, the run, and the response in Elasticsearch's shape.
 extension API {
@@ -211,4 +211,26 @@ final class EQLResults: Sendable {
     }
 
     func remove(_ id: String) -> Bool { results.withLock { $0.removeValue(forKey: id) != nil } }
+}
+
+/// `_eql/search` without HTTP, for the command line: the same request body, the same response.
+public enum EQLSearch {
+    public struct Failure: Error, CustomStringConvertible {
+        public var type: String
+        public var reason: String
+        public var description: String { "\(type): \(reason)" }
+    }
+
+    public static func run(store: Store, index: String, body: JSONObject) throws(Failure) -> JSONObject {
+        do {
+            let request = try API.parseEQLRequest(body, params: [:])
+            return try API.runEQL(store: store, expression: index, request: request, options: ResolveOptions())
+        } catch let e as RequestError {
+            throw Failure(type: e.type, reason: e.reason)
+        } catch let e as StoreError {
+            throw Failure(type: e.type, reason: e.reason)
+        } catch {
+            throw Failure(type: "exception", reason: "\(error)")
+        }
+    }
 }

@@ -1,0 +1,163 @@
+"""The EQL half of Elasticsearch's EQL tutorial, verbatim, plus `_eql/search` request
+options, async results and errors, through the official Python client and curl."""
+
+from __future__ import annotations
+
+import json
+
+import elasticsearch
+import pytest
+
+from conftest import make_client
+from vigil_e2e import T1117, T1117_REL, curl
+
+DS = "my-data-stream"
+
+
+@pytest.fixture(scope="module")
+def eql_server(server_factory):
+    srv = server_factory("eql")
+    client = make_client(srv)
+    client.indices.put_index_template(
+        name="my-data-stream-template", index_patterns=["my-data-stream*"], data_stream={}, priority=500
+    )
+    status, _, body = curl(
+        'curl -H "Content-Type: application/json" -XPOST '
+        f'"localhost:{srv.port}/my-data-stream/_bulk?pretty&refresh" --data-binary "@{T1117_REL}"'
+    )
+    assert status == 200 and json.loads(body)["errors"] is False
+    yield srv, client
+    client.close()
+
+
+def _docs() -> list[dict]:
+    lines = T1117.read_text().splitlines()
+    return [json.loads(l) for l in lines[1::2]]
+
+
+def test_any_where_counts_without_events(eql_server):
+    _, es = eql_server
+    resp = es.eql.search(index=DS, filter_path="-hits.events", query='any where process.name == "regsvr32.exe"', size=200)
+    assert resp["hits"]["total"] == {"value": 143, "relation": "eq"}
+    assert "events" not in resp["hits"]
+    assert resp["is_partial"] is False and resp["is_running"] is False
+
+
+def test_process_with_command_line(eql_server):
+    _, es = eql_server
+    resp = es.eql.search(
+        index=DS, query='process where process.name == "regsvr32.exe" and process.command_line.keyword != null'
+    )
+    events = resp["hits"]["events"]
+    assert len(events) == 1
+    e = events[0]
+    assert e["_index"].startswith(".ds-my-data-stream-")
+    stored = es.get(index=e["_index"], id=e["_id"])
+    assert stored["_source"] == e["_source"]
+    assert e["_source"] in _docs()
+    assert e["_source"]["process"]["name"] == "regsvr32.exe"
+
+
+def test_library_scrobj(eql_server):
+    _, es = eql_server
+    resp = es.eql.search(index=DS, query='library where process.name == "regsvr32.exe" and dll.name == "scrobj.dll"')
+    events = resp["hits"]["events"]
+    assert len(events) == 1
+    assert events[0]["_source"]["dll"]["name"] == "scrobj.dll"
+
+
+def test_sequence_by_pid(eql_server):
+    _, es = eql_server
+    resp = es.eql.search(
+        index=DS,
+        query="""
+    sequence by process.pid
+      [process where process.name == "regsvr32.exe"]
+      [library where dll.name == "scrobj.dll"]
+      [network where true]
+  """,
+    )
+    seqs = resp["hits"]["sequences"]
+    assert len(seqs) == 1
+    assert seqs[0]["join_keys"] == [2012]
+    events = seqs[0]["events"]
+    assert [e["_source"]["event"]["category"] for e in events] == ["process", "library", "network"]
+    assert all(e["_source"]["process"]["pid"] == 2012 for e in events)
+    stamps = [e["_source"]["@timestamp"] for e in events]
+    assert stamps == sorted(stamps)
+
+
+def test_curl_and_result_position(eql_server):
+    srv, _ = eql_server
+    body = json.dumps({"query": 'any where process.name == "regsvr32.exe"', "size": 2, "result_position": "head"})
+    status, headers, out = curl(
+        ["-XGET", f"http://127.0.0.1:{srv.port}/{DS}/_eql/search?pretty", "-H", "Content-Type: application/json", "-d", body]
+    )
+    assert status == 200, out
+    assert headers.get("x-elastic-product") == "Elasticsearch"
+    head = json.loads(out)["hits"]["events"]
+    body = json.dumps({"query": 'any where process.name == "regsvr32.exe"', "size": 2})
+    _, _, out = curl(["-XPOST", f"http://127.0.0.1:{srv.port}/{DS}/_eql/search", "-H", "Content-Type: application/json", "-d", body])
+    tail = json.loads(out)["hits"]["events"]
+    assert len(head) == 2 and len(tail) == 2
+    assert head != tail, "the default result_position is tail"
+    ts = lambda es_: [e["_source"]["@timestamp"] for e in es_]
+    assert ts(head) <= ts(tail)
+
+
+def test_filter_and_pipes(eql_server):
+    _, es = eql_server
+    everything = es.eql.search(index=DS, query="any where true", size=1000)["hits"]["events"]
+    stamps = sorted(e["_source"]["@timestamp"] for e in everything)
+    cut = stamps[len(stamps) // 2]
+    resp = es.eql.search(index=DS, query="any where true", size=1000, filter={"range": {"@timestamp": {"gte": cut}}})
+    got = resp["hits"]["events"]
+    assert got and all(e["_source"]["@timestamp"] >= cut for e in got)
+    assert len(got) == sum(1 for s in stamps if s >= cut)
+    piped = es.eql.search(index=DS, query="any where true | head 3", size=1000)["hits"]["events"]
+    assert [e["_id"] for e in piped] == [e["_id"] for e in everything[:3]]
+
+
+def test_async_keep_on_completion(eql_server):
+    _, es = eql_server
+    resp = es.eql.search(index=DS, query='library where dll.name == "scrobj.dll"', keep_on_completion=True, wait_for_completion_timeout="2s")
+    assert "id" in resp and resp["is_running"] is False
+    got = es.eql.get(id=resp["id"])
+    assert got["hits"] == resp["hits"]
+    status = es.eql.get_status(id=resp["id"])
+    assert status["is_running"] is False and status["completion_status"] == 200
+    assert es.eql.delete(id=resp["id"])["acknowledged"] is True
+    with pytest.raises(elasticsearch.NotFoundError):
+        es.eql.get(id=resp["id"])
+
+
+@pytest.mark.parametrize(
+    "query, kind, fragment",
+    [
+        ("process where process.name = 'x'", "parsing_exception", "line 1:"),
+        ("process where process.name == 'x'", "parsing_exception", "Use double quotes"),
+        ("process where no_such_field == 1", "verification_exception", "Unknown column [no_such_field]"),
+        ("sequence [process where true]", "parsing_exception", "minimum of 2 queries"),
+        ("process where length(process.name, 1) > 0", "parsing_exception", "error building [length]"),
+        ("process where process.pid : 12", "verification_exception", "consider using [==] instead"),
+    ],
+)
+def test_errors(eql_server, query, kind, fragment):
+    _, es = eql_server
+    with pytest.raises(elasticsearch.BadRequestError) as info:
+        es.eql.search(index=DS, query=query)
+    err = info.value.body["error"]
+    assert err["type"] == kind, err
+    assert fragment in err["reason"], err
+    assert err["root_cause"][0]["type"] == kind
+    assert info.value.body["status"] == 400
+
+
+def test_unknown_index_and_body_field(eql_server):
+    _, es = eql_server
+    with pytest.raises(elasticsearch.NotFoundError) as info:
+        es.eql.search(index="no-such-index", query="any where true")
+    assert info.value.body["error"]["type"] == "index_not_found_exception"
+    with pytest.raises(elasticsearch.BadRequestError):
+        es.perform_request("POST", f"/{DS}/_eql/search", headers={"content-type": "application/json"},
+                           body={"query": "any where true", "bogus": 1})

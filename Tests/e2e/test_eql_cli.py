@@ -1,0 +1,113 @@
+"""`vigil eql`: EQL over event files with no server, answering as `_eql/search` does."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+
+from conftest import make_client
+from vigil_e2e import T1117, vigil_bin
+
+
+def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(vigil_bin()), *args], capture_output=True, text=True, timeout=timeout)
+
+
+SEQUENCE = """sequence by process.pid
+  [process where process.name == "regsvr32.exe"]
+  [library where dll.name == "scrobj.dll"]
+  [network where true]"""
+
+
+def _t1117_docs() -> list[dict]:
+    return [json.loads(l) for l in T1117.read_text().splitlines()[1::2]]
+
+
+def test_count_over_bulk_body():
+    p = run("eql", 'any where process.name == "regsvr32.exe"', str(T1117), "--count")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "143"
+
+
+def test_sequence_over_bulk_body():
+    p = run("eql", SEQUENCE, str(T1117))
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert len(lines) == 1
+    seq = json.loads(lines[0])
+    assert seq["join_keys"] == [2012]
+    assert [e["event"]["category"] for e in seq["events"]] == ["process", "library", "network"]
+
+
+def test_ndjson_gzip_and_array_agree(tmp_path):
+    docs = _t1117_docs()
+    nd = tmp_path / "events.ndjson"
+    nd.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    gz = tmp_path / "events.ndjson.gz"
+    gz.write_bytes(gzip.compress(nd.read_bytes()))
+    arr = tmp_path / "events.json"
+    arr.write_text(json.dumps(docs))
+    query = 'library where dll.name : "SCROBJ.DLL" or dll.name like~ "vbscript*"'
+    outs = []
+    for f in (T1117, nd, gz, arr):
+        p = run("eql", query, str(f))
+        assert p.returncode == 0, p.stderr
+        outs.append([json.loads(l) for l in p.stdout.splitlines()])
+    assert outs[0], "the query matches something"
+    assert all(o == outs[0] for o in outs)
+    assert all(e in docs for e in outs[0])
+
+
+def test_several_files_and_size(tmp_path):
+    docs = _t1117_docs()
+    a, b = tmp_path / "a.ndjson", tmp_path / "b.ndjson"
+    a.write_text("".join(json.dumps(d) + "\n" for d in docs[:75]))
+    b.write_text("".join(json.dumps(d) + "\n" for d in docs[75:]))
+    p = run("eql", "any where true", str(a), str(b), "--count")
+    assert p.stdout.strip() == "150"
+    head = run("eql", "any where true", str(a), str(b), "--size", "5", "--result-position", "head")
+    tail = run("eql", "any where true", str(a), str(b), "--size", "5")
+    h = [json.loads(l) for l in head.stdout.splitlines()]
+    t = [json.loads(l) for l in tail.stdout.splitlines()]
+    stamps = sorted(d["@timestamp"] for d in docs)
+    assert [e["@timestamp"] for e in h] == stamps[:5]
+    assert [e["@timestamp"] for e in t] == stamps[-5:]
+
+
+def test_bad_query_fails_before_reading(tmp_path):
+    p = run("eql", "process where name = 'x'", str(tmp_path / "does-not-exist.ndjson"))
+    assert p.returncode == 2
+    assert "parsing_exception" in p.stderr and "line 1:" in p.stderr
+    p = run("eql", "process where nope == 1", str(T1117))
+    assert p.returncode == 2
+    assert "verification_exception" in p.stderr and "Unknown column [nope]" in p.stderr
+
+
+def test_same_answer_as_the_server(tmp_path, fresh_server):
+    events = tmp_path / "gen.ndjson"
+    g = run("gen", "--events", "3000", "--hosts", "4", "--seed", "3", "--output", str(events))
+    assert g.returncode == 0, g.stderr
+    es = make_client(fresh_server)
+    lines = events.read_text().splitlines()
+    body = "".join('{"create":{}}\n' + l + "\n" for l in lines)
+    es.indices.put_index_template(name="t", index_patterns=["logs-*"], data_stream={}, priority=100)
+    r = es.bulk(index="logs-test-default", operations=body, refresh=True)
+    assert r["errors"] is False
+    for query in [
+        'process where process.name in ("bash", "sshd", "powershell.exe") and process.pid > 100',
+        "sequence by host.name with maxspan=5m [process where true] [network where true]",
+        'network where cidrMatch(destination.ip, "10.0.0.0/8", "192.168.0.0/16")',
+    ]:
+        served = es.eql.search(index="logs-test-default", query=query, size=10000)["hits"]
+        p = run("eql", query, str(events), "--size", "10000")
+        assert p.returncode == 0, p.stderr
+        offline = [json.loads(l) for l in p.stdout.splitlines()]
+        if "events" in served:
+            assert offline == [e["_source"] for e in served["events"]], query
+        else:
+            assert offline == [
+                {"join_keys": s["join_keys"], "events": [e["_source"] for e in s["events"]]} for s in served["sequences"]
+            ], query
+        assert offline, f"{query} matches something in generated data"
+    es.close()
