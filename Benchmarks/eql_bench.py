@@ -100,6 +100,20 @@ class Server:
         return rss
 
 
+# ECS's IP fields typed `ip` (as Elastic Defend's templates do), so cidrMatch applies.
+IP_FIELDS = ["source.ip", "destination.ip", "host.ip"]
+
+
+def create_index(data):
+    srv = Server(data)
+    mapping = {"mappings": {"properties": {f: {"type": "ip"} for f in IP_FIELDS}}}
+    srv.conn.request("PUT", "/bench", body=json.dumps(mapping), headers={"Content-Type": "application/json"})
+    resp = srv.conn.getresponse()
+    resp.read()
+    assert resp.status == 200, resp.status
+    srv.stop()
+
+
 def timed(fn, repeat):
     fn()
     times = []
@@ -162,6 +176,7 @@ def main():
         n = args.events
         print(f"events: {n:,} ({os.path.getsize(nd) / n:.0f} bytes each), {os.cpu_count()} cores")
         data = os.path.join(work, "vigil-data")
+        create_index(data)
         subprocess.run([BIN, "ingest", nd, "--index", "bench", "--data", data, "--quiet"], check=True)
         os.sync()
         db = duckdb.connect(os.path.join(work, "bench.duckdb"))
@@ -212,6 +227,7 @@ def main():
                         break
                     dst.write(line)
             pdata = os.path.join(work, "prefix-data")
+            create_index(pdata)
             subprocess.run([BIN, "ingest", prefix, "--index", "bench", "--data", pdata, "--quiet"], check=True)
             psrv = Server(pdata)
             try:

@@ -123,10 +123,11 @@ public final class Store: StorageBackend {
                 throw StoreError(.parsing, "unknown key [\(e.key)] for create index")
             }
         }
-        // Templates apply first, the request's own mappings and settings on top.
+        // Templates apply first, the request's own mappings and settings on top. A backing
+        // index takes its data stream's template (matched on the stream's name).
         var mapping = Mapping()
         var settings = IndexSettings()
-        if let template = Store.matchingTemplate(name, c.templates) {
+        if let template = Store.matchingTemplate(dataStream ?? name, c.templates) {
             if let m = template.mapping { try mapping.merge(m) }
             settings.merge(template.settings)
         }

@@ -25,6 +25,18 @@ struct Hunt: AsyncParsableCommand {
     @Option(help: "Field that orders events with equal timestamps.") var tiebreakerField: String?
     @Option(help: "Per join key, at most this many samples.") var maxSamplesPerKey = 1
 
+    /// ECS's IP fields typed `ip`, so `cidrMatch` works on them as in an Elastic Defend index,
+    /// and `@timestamp` a date; every other field is mapped dynamically, as Elasticsearch would.
+    static let ecsMapping: JSONObject = {
+        let fields = ["client.ip", "client.nat.ip", "destination.ip", "destination.nat.ip", "host.ip", "observer.ip",
+                      "related.ip", "server.ip", "server.nat.ip", "source.ip", "source.nat.ip", "threat.indicator.ip"]
+        var properties = JSONObject()
+        for f in fields { properties[f] = ["type": "ip"] }
+        // As in a data stream: the timestamp is a date (ISO text or epoch milliseconds).
+        properties["@timestamp"] = ["type": "date"]
+        return ["properties": .object(properties)]
+    }()
+
     func run() async throws {
         // Refuse a bad query before reading any file.
         do {
@@ -39,6 +51,7 @@ struct Hunt: AsyncParsableCommand {
         let dir = base + "/vigil-eql-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try Store(directory: dir)
+        _ = try store.createIndex("events", body: ["mappings": .object(Hunt.ecsMapping)])
         let rejected = try Loader.load(files, into: DirectSink(store: store), index: "events", batch: 5000) { _ in }
         if rejected > 0 { FileHandleOutput.stderr("vigil eql: \(rejected) documents could not be read and were skipped\n") }
         try store.refresh(store.resolve("events"))

@@ -179,3 +179,19 @@ def test_index_template_data_stream_shape(es):
     assert isinstance(it["data_stream"], dict)
     assert it["data_stream"].get("hidden", False) is False
     assert it["data_stream"].get("allow_custom_routing", False) is False
+
+
+def test_template_mappings_apply_to_backing_indices(es):
+    name = unique("logs-mapped")
+    es.indices.put_index_template(
+        name=name, index_patterns=[name + "*"], data_stream={}, priority=321,
+        template={"mappings": {"properties": {"destination.ip": {"type": "ip"}, "event": {"properties": {"code": {"type": "keyword"}}}}}},
+    )
+    r = es.index(index=name, op_type="create", document={"@timestamp": "2026-01-01T00:00:00Z", "destination": {"ip": "10.1.2.3"}, "event": {"code": 4624}})
+    assert r["_index"].startswith(".ds-" + name)
+    props = es.indices.get_mapping(index=r["_index"])[r["_index"]]["mappings"]["properties"]
+    assert props["destination"]["properties"]["ip"] == {"type": "ip"}
+    assert props["event"]["properties"]["code"] == {"type": "keyword"}
+    assert props["@timestamp"]["type"] == "date"
+    es.indices.delete_data_stream(name=name)
+    es.indices.delete_index_template(name=name)

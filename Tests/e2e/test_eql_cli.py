@@ -91,7 +91,9 @@ def test_same_answer_as_the_server(tmp_path, fresh_server):
     es = make_client(fresh_server)
     lines = events.read_text().splitlines()
     body = "".join('{"create":{}}\n' + l + "\n" for l in lines)
-    es.indices.put_index_template(name="t", index_patterns=["logs-*"], data_stream={}, priority=100)
+    # ECS IP fields typed `ip`, as `vigil eql` maps them, so cidrMatch applies on both sides.
+    es.indices.put_index_template(name="t", index_patterns=["logs-*"], data_stream={}, priority=100,
+                                  template={"mappings": {"properties": {"destination.ip": {"type": "ip"}, "source.ip": {"type": "ip"}}}})
     r = es.bulk(index="logs-test-default", operations=body, refresh=True)
     assert r["errors"] is False
     for query in [

@@ -1,3 +1,5 @@
+import Dispatch
+import Synchronization
 public import VigilQuery
 public import VigilStore
 
@@ -58,13 +60,17 @@ public struct EQLExecutor: Sendable {
     private func execute(_ plan: EQLPlan) -> EQLResult {
         switch plan.kind {
         case .event(let condition):
-            var events = matches(condition)
+            // Only the `size` events nearest the end the limit takes from can be returned: each
+            // segment (already in time order) offers those, and only they are sorted.
+            let fromTail = plan.pipes.first.map { $0.kind == .tail } ?? options.tail
+            // Segments are in `@timestamp` order; another timestamp field needs every match.
+            let keep = options.timestampField == "@timestamp" ? max(0, options.size) : nil
+            var (events, total) = matches(condition, keep: keep, fromTail: fromTail)
             events.sort(by: EventRef.precedes)
-            let total = events.count
             return .events(limit(events, plan.pipes), total: total)
         case .sequence(let stages, let until, let maxspan):
             var matcher = SequenceMatcher(stages: stages, until: until, maxspan: maxspan, executor: self)
-            let found = limit(matcher.run(), plan.pipes)
+            let found = matcher.run { limit($0, plan.pipes) }
             return .sequences(found, total: found.count)
         case .sample(let stages):
             // Samples come in key order; `result_position` does not reverse them.
@@ -96,27 +102,64 @@ public struct EQLExecutor: Sendable {
     /// Every live event with a timestamp for which `condition` is true, unordered.
     /// Samples need no timestamp (`requireTimestamp: false`); their events without one sort as 0.
     func matches(_ condition: Expr, requireTimestamp: Bool = true) -> [EventRef] {
-        var out: [EventRef] = []
-        for (ri, r) in readers.enumerated() {
-            for (si, live) in r.segments.enumerated() {
-                let seg = live.segment
-                var hits = SegmentFilter(segment: seg).matching(condition)
-                hits.subtract(live.deletes)
-                guard !hits.isEmpty else { continue }
-                let stamps = seg.columns[options.timestampField]
-                let tiebreak = options.tiebreakerField.flatMap { seg.columns[$0] }
-                hits.forEach { doc in
-                    guard let ts = EQLExecutor.timestamp(stamps, doc) ?? (requireTimestamp ? nil : 0) else { return }
-                    var tb = QueryValue.null
-                    if let tiebreak {
-                        let slots = tiebreak.slots(doc)
-                        if !slots.isEmpty { tb = SegmentFilter.queryValue(tiebreak.value(atSlot: slots.lowerBound)) }
-                    }
-                    out.append(EventRef(reader: ri, segment: si, doc: doc, timestamp: ts, tiebreaker: tb, seqNo: seg.seqNo(doc)))
-                }
-            }
+        matches(condition, keep: nil, fromTail: false, requireTimestamp: requireTimestamp).events
+    }
+
+    /// The matching events and how many there are. With `keep`, each segment contributes only
+    /// its first (or last) `keep` matches, plus any that tie with the last kept on timestamp
+    /// (the tiebreaker may reorder those).
+    func matches(_ condition: Expr, keep: Int?, fromTail: Bool, requireTimestamp: Bool = true) -> (events: [EventRef], total: Int) {
+        let parts = readers.enumerated().flatMap { (ri, r) in r.segments.indices.map { (reader: ri, segment: $0) } }
+        // Segments are scanned in parallel, never more at once than there are cores.
+        let found = Mutex([([EventRef], Int)](repeating: ([], 0), count: parts.count))
+        DispatchQueue.concurrentPerform(iterations: parts.count) { k in
+            let result = matches(condition, reader: parts[k].reader, segment: parts[k].segment, keep: keep, fromTail: fromTail, requireTimestamp: requireTimestamp)
+            found.withLock { $0[k] = result }
         }
-        return out
+        return found.withLock { all in (all.flatMap { $0.0 }, all.reduce(0) { $0 + $1.1 }) }
+    }
+
+    private func matches(_ condition: Expr, reader ri: Int, segment si: Int, keep: Int?, fromTail: Bool, requireTimestamp: Bool) -> ([EventRef], Int) {
+        let live = readers[ri].segments[si]
+        let seg = live.segment
+        var hits = SegmentFilter(segment: seg).matching(condition)
+        hits.subtract(live.deletes)
+        let stamps = seg.columns[options.timestampField]
+        if requireTimestamp {
+            guard let stamps else { return ([], 0) }
+            hits.formIntersection(Bitmap(count: seg.docCount, words: Array(stamps.present)))
+        }
+        let total = hits.cardinality
+        var out: [EventRef] = []
+        guard total > 0 else { return (out, 0) }
+        var docs: [Int] = []
+        // Segments are sorted by `@timestamp` only when it is a date.
+        if let keep, keep < total, stamps?.kind == .date {
+            var all: [Int] = []
+            all.reserveCapacity(total)
+            hits.forEach { all.append($0) }
+            let ordered = fromTail ? Array(all.reversed()) : all
+            var k = min(keep, ordered.count)
+            if k > 0 {
+                let boundary = EQLExecutor.timestamp(stamps, ordered[k - 1])
+                while k < ordered.count && EQLExecutor.timestamp(stamps, ordered[k]) == boundary { k += 1 }
+            }
+            docs = Array(ordered.prefix(k))
+        } else {
+            docs.reserveCapacity(total)
+            hits.forEach { docs.append($0) }
+        }
+        let tiebreak = options.tiebreakerField.flatMap { seg.columns[$0] }
+        for doc in docs {
+            guard let ts = EQLExecutor.timestamp(stamps, doc) ?? (requireTimestamp ? nil : 0) else { continue }
+            var tb = QueryValue.null
+            if let tiebreak {
+                let slots = tiebreak.slots(doc)
+                if !slots.isEmpty { tb = SegmentFilter.queryValue(tiebreak.value(atSlot: slots.lowerBound)) }
+            }
+            out.append(EventRef(reader: ri, segment: si, doc: doc, timestamp: ts, tiebreaker: tb, seqNo: seg.seqNo(doc)))
+        }
+        return (out, total)
     }
 
     static func timestamp(_ column: Column?, _ doc: Int) -> Int64? {

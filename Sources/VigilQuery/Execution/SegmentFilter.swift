@@ -73,29 +73,45 @@ public struct SegmentFilter {
                 // The field has no values here: every document sees null.
                 return leaf(SegmentFilter.bindNull(e, field))
             }
-            if column.kind == .string, let dict = column.dictionary {
-                var table = [UInt8](repeating: 0, count: dict.count)
-                for code in 0..<dict.count {
-                    let s = dict.string(code)
-                    table[code] = SegmentFilter.truth(evaluator.evaluate(e) { _ in .string(s) })
-                }
-                let missing = SegmentFilter.truth(evaluator.evaluate(e) { _ in .null })
-                return scan(column, missing: missing) { table[Int(column.codes[$0])] }
-            }
             let missing = SegmentFilter.truth(evaluator.evaluate(e) { _ in .null })
-            if case .compare(let op, .field, .literal(let lit)) = e, column.kind == .int64 || column.kind == .date, case .int(let k) = lit {
-                return scan(column, missing: missing) { slot in
-                    let v = column.ints[slot]
-                    let r: Bool
-                    switch op {
-                    case .eq: r = v == k
-                    case .ne: r = v != k
-                    case .lt: r = v < k
-                    case .le: r = v <= k
-                    case .gt: r = v > k
-                    case .ge: r = v >= k
+            if column.kind == .string, let dict = column.dictionary {
+                // table[code + 1]: the truth for each dictionary entry; table[0] for "no value"
+                // (dense columns hold code -1 there), so the scan needs no branch.
+                var table = [UInt8](repeating: 0, count: dict.count + 1)
+                table[0] = missing
+                if let exact = SegmentFilter.exactTerm(e), dict.count > 64 {
+                    // Equality with a literal: one binary search, every other entry false.
+                    for code in 0..<dict.count { table[code + 1] = exact.negated ? 2 : 1 }
+                    if let hit = dict.find(exact.term) { table[hit + 1] = exact.negated ? 1 : 2 }
+                } else if let networks = SegmentFilter.cidrNetworks(e) {
+                    for code in 0..<dict.count {
+                        table[code + 1] = IPAddress(dict.string(code)).map { ip in networks.contains { $0.contains(ip) } ? 2 : 1 } ?? 1
                     }
-                    return r ? 2 : 1
+                } else {
+                    for code in 0..<dict.count {
+                        let s = dict.string(code)
+                        table[code + 1] = SegmentFilter.truth(evaluator.evaluate(e) { _ in .string(s) })
+                    }
+                }
+                let codes = column.codes
+                return table.withUnsafeBufferPointer { t in scan(column, missing: missing) { t[Int(codes[$0]) &+ 1] } }
+            }
+            if case .compare(let op, .field, .literal(let lit)) = e, column.kind == .int64 || column.kind == .date, case .int(let k) = lit {
+                let ints = column.ints
+                switch op {
+                case .eq: return scan(column, missing: missing) { ints[$0] == k ? 2 : 1 }
+                case .ne: return scan(column, missing: missing) { ints[$0] != k ? 2 : 1 }
+                case .lt: return scan(column, missing: missing) { ints[$0] < k ? 2 : 1 }
+                case .le: return scan(column, missing: missing) { ints[$0] <= k ? 2 : 1 }
+                case .gt: return scan(column, missing: missing) { ints[$0] > k ? 2 : 1 }
+                case .ge: return scan(column, missing: missing) { ints[$0] >= k ? 2 : 1 }
+                }
+            }
+            if column.kind == .ip, let networks = SegmentFilter.cidrNetworks(e) {
+                let ips = column.ips
+                return scan(column, missing: missing) { slot in
+                    let ip = IPAddress(high: ips[2 * slot], low: ips[2 * slot + 1])
+                    return networks.contains { $0.contains(ip) } ? 2 : 1
                 }
             }
             return scan(column, missing: missing) { slot in
@@ -117,42 +133,105 @@ public struct SegmentFilter {
         return (t, f)
     }
 
-    /// Scans a column with a per-slot truth function; documents without a value get `missing`.
-    /// For several values, any true wins, then any false.
+    /// Scans a column with a per-slot truth function (0 null, 1 false, 2 true); documents
+    /// without a value get `missing`; for several values, any true wins, then any false.
+    /// Works a 64-document word at a time and writes each result word once.
     @inline(__always)
     private func scan(_ column: Column, missing: UInt8, _ slotTruth: (Int) -> UInt8) -> (t: Bitmap, f: Bitmap) {
         let n = segment.docCount
-        var t = Bitmap(count: n), f = Bitmap(count: n)
-        if let offsets = column.docOffsets {
-            for doc in 0..<n {
-                let lo = Int(offsets[doc]), hi = Int(offsets[doc + 1])
-                var r: UInt8 = lo == hi ? missing : 0
-                for s in lo..<hi {
-                    let x = slotTruth(s)
-                    if x > r { r = x }
-                    if r == 2 { break }
-                }
-                if r == 2 { t.insert(doc) } else if r == 1 { f.insert(doc) }
-            }
-        } else if column.ranks != nil {
-            var slot = 0
-            for doc in 0..<n {
-                let r: UInt8
-                if column.has(doc) {
-                    r = slotTruth(slot)
-                    slot += 1
+        let wordCount = (n + 63) / 64
+        var tw = [UInt64](repeating: 0, count: wordCount), fw = [UInt64](repeating: 0, count: wordCount)
+        let present = column.present
+        tw.withUnsafeMutableBufferPointer { T in
+            fw.withUnsafeMutableBufferPointer { F in
+                if let offsets = column.docOffsets {
+                    for w in 0..<wordCount {
+                        var t: UInt64 = 0, f: UInt64 = 0
+                        let base = w << 6
+                        for bit in 0..<min(64, n - base) {
+                            let lo = Int(offsets[base + bit]), hi = Int(offsets[base + bit + 1])
+                            var r: UInt8 = lo == hi ? missing : 0
+                            var s = lo
+                            while s < hi && r != 2 {
+                                r = max(r, slotTruth(s))
+                                s += 1
+                            }
+                            t |= UInt64(r >> 1) << UInt64(bit)
+                            f |= UInt64(r & 1) << UInt64(bit)
+                        }
+                        T[w] = t
+                        F[w] = f
+                    }
+                } else if let ranks = column.ranks {
+                    let missingT = missing == 2 ? UInt64.max : 0, missingF = missing == 1 ? UInt64.max : 0
+                    for w in 0..<wordCount {
+                        let p = present[w]
+                        var t = missingT & ~p, f = missingF & ~p
+                        var bits = p
+                        var slot = Int(ranks[w])
+                        while bits != 0 {
+                            let bit = UInt64(bits.trailingZeroBitCount)
+                            let r = slotTruth(slot)
+                            slot += 1
+                            t |= UInt64(r >> 1) << bit
+                            f |= UInt64(r & 1) << bit
+                            bits &= bits &- 1
+                        }
+                        let valid = n - (w << 6) >= 64 ? UInt64.max : (1 << UInt64(n - (w << 6))) &- 1
+                        T[w] = t & valid
+                        F[w] = f & valid
+                    }
                 } else {
-                    r = missing
+                    let missingT = missing == 2 ? UInt64.max : 0, missingF = missing == 1 ? UInt64.max : 0
+                    for w in 0..<wordCount {
+                        let p = present[w]
+                        var t: UInt64 = 0, f: UInt64 = 0
+                        let base = w << 6
+                        let count = min(64, n - base)
+                        if p == UInt64.max {
+                            for bit in 0..<count {
+                                let r = slotTruth(base + bit)
+                                t |= UInt64(r >> 1) << UInt64(bit)
+                                f |= UInt64(r & 1) << UInt64(bit)
+                            }
+                        } else {
+                            var bits = p
+                            while bits != 0 {
+                                let bit = UInt64(bits.trailingZeroBitCount)
+                                let r = slotTruth(base + Int(bit))
+                                t |= UInt64(r >> 1) << bit
+                                f |= UInt64(r & 1) << bit
+                                bits &= bits &- 1
+                            }
+                            t |= missingT & ~p
+                            f |= missingF & ~p
+                        }
+                        let valid = count >= 64 ? UInt64.max : (1 << UInt64(count)) &- 1
+                        T[w] = t & valid
+                        F[w] = f & valid
+                    }
                 }
-                if r == 2 { t.insert(doc) } else if r == 1 { f.insert(doc) }
-            }
-        } else {
-            for doc in 0..<n {
-                let r = column.has(doc) ? slotTruth(doc) : missing
-                if r == 2 { t.insert(doc) } else if r == 1 { f.insert(doc) }
             }
         }
-        return (t, f)
+        return (Bitmap(count: n, words: tw), Bitmap(count: n, words: fw))
+    }
+
+    /// `field == "term"` or `field != "term"` (case-sensitive, a string literal).
+    static func exactTerm(_ e: Expr) -> (term: String, negated: Bool)? {
+        if case .compare(let op, .field, .literal(.string(let term))) = e, op == .eq || op == .ne { return (term, op == .ne) }
+        if case .compare(let op, .literal(.string(let term)), .field) = e, op == .eq || op == .ne { return (term, op == .ne) }
+        return nil
+    }
+
+    /// `cidrMatch(field, "a/b", …)` with literal networks, parsed once.
+    static func cidrNetworks(_ e: Expr) -> [CIDR]? {
+        guard case .call(.cidrMatch, let args, _) = e, args.count >= 2, case .field = args[0] else { return nil }
+        var out: [CIDR] = []
+        for a in args.dropFirst() {
+            guard case .literal(.string(let s)) = a, let net = CIDR(s) else { return nil }
+            out.append(net)
+        }
+        return out
     }
 
     public static func queryValue(_ v: FieldValue) -> QueryValue {

@@ -1,5 +1,5 @@
 import Foundation
-import VigilStore
+public import VigilStore
 
 /// EQL's scalar functions and arithmetic, over `QueryValue`s. A null argument gives null.
 public enum Functions {
@@ -263,11 +263,11 @@ public enum Functions {
 }
 
 /// An IPv4 or IPv6 network in CIDR notation (a bare address is a /32 or /128).
-struct CIDR {
+public struct CIDR: Sendable, Equatable {
     var network: IPAddress
     var prefix: Int
 
-    init?(_ text: String) {
+    public init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1)
         guard let first = parts.first, let ip = IPAddress(String(first)) else { return nil }
         let full = ip.isIPv4 ? 32 : 128
@@ -281,7 +281,7 @@ struct CIDR {
         network = CIDR.mask(ip, prefix)
     }
 
-    func contains(_ ip: IPAddress) -> Bool { CIDR.mask(ip, prefix) == network }
+    public func contains(_ ip: IPAddress) -> Bool { CIDR.mask(ip, prefix) == network }
 
     static func mask(_ ip: IPAddress, _ bits: Int) -> IPAddress {
         let high = bits >= 64 ? ip.high : (bits == 0 ? 0 : ip.high & ~(UInt64.max >> UInt64(bits)))

@@ -1,6 +1,6 @@
 /// Interns UTF-8 byte strings to dense codes without creating `String`s: bytes live in one
 /// arena, and an open-addressing table maps a hash to a code.
-struct ByteDictionary {
+package struct ByteDictionary: Sendable {
     private(set) var arena: [UInt8] = []
     private(set) var offsets: [UInt32] = [0]
     /// Open addressing; an entry packs the upper 32 bits of the hash with `code + 1` (0 is empty),
@@ -8,7 +8,9 @@ struct ByteDictionary {
     private var table: [UInt64] = [UInt64](repeating: 0, count: 16)
     private var hashes: [UInt64] = []
 
-    var count: Int { offsets.count - 1 }
+    package init() {}
+
+    package var count: Int { offsets.count - 1 }
 
     /// Empties the dictionary, keeping its memory.
     mutating func reset() {
@@ -19,7 +21,7 @@ struct ByteDictionary {
         table.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
-    func entry(_ code: Int) -> ArraySlice<UInt8> { arena[Int(offsets[code])..<Int(offsets[code + 1])] }
+    package func entry(_ code: Int) -> ArraySlice<UInt8> { arena[Int(offsets[code])..<Int(offsets[code + 1])] }
 
     @inline(__always)
     static func hash(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -48,7 +50,7 @@ struct ByteDictionary {
 
     /// The code of `bytes`, adding it when new.
     @inline(__always)
-    mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+    package mutating func intern(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
         intern(bytes, hash: ByteDictionary.hash(bytes))
     }
 
@@ -93,10 +95,29 @@ struct ByteDictionary {
         return code
     }
 
+    /// The code of `bytes` when present; nothing is added.
+    package func find(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
+        let h = ByteDictionary.hash(bytes)
+        let tag = h & 0xFFFF_FFFF_0000_0000
+        return table.withUnsafeBufferPointer { t in
+            let mask = t.count - 1
+            var slot = Int(truncatingIfNeeded: h) & mask
+            while true {
+                let e = t[slot]
+                if e == 0 { return nil }
+                if e & 0xFFFF_FFFF_0000_0000 == tag {
+                    let code = Int32(truncatingIfNeeded: e & 0xFFFF_FFFF) - 1
+                    if equal(Int(code), bytes) { return code }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
     /// Where the last failed lookup ended; the next insert goes there.
     private var emptySlot = 0
 
-    mutating func intern(_ s: String) -> Int32 {
+    package mutating func intern(_ s: String) -> Int32 {
         var s = s
         return s.withUTF8 { intern($0) }
     }
