@@ -24,16 +24,28 @@ struct SequenceMatcher {
     /// One (event, stage, key) occurrence on the timeline. Plain data, so sorting is cheap.
     struct Entry {
         var timestamp: Int64
-        /// The tiebreaker as a sortable integer; `Int64.max` with `noTiebreaker` for none.
+        /// The tiebreaker as a sortable integer; `Int64.max` (last) for none.
         var tiebreaker: Int64
-        var noTiebreaker: Bool
-        var reader: Int32
+        /// Index order: the reader in the top 16 bits, the arrival seqNo below.
+        var order: Int64
         var part: Int32
         var doc: Int32
-        var seqNo: Int64
         /// Index into the positive stages, or -1 for `until`.
         var stage: Int32
         var key: Int32
+
+        init(timestamp: Int64, tiebreaker: Int64, reader: Int32, part: Int32, doc: Int32, seqNo: Int64, stage: Int32, key: Int32) {
+            self.timestamp = timestamp
+            self.tiebreaker = tiebreaker
+            order = Int64(reader) << 48 | (seqNo & 0xFFFF_FFFF_FFFF)
+            self.part = part
+            self.doc = doc
+            self.stage = stage
+            self.key = key
+        }
+
+        var reader: Int32 { Int32(order >> 48) }
+        var seqNo: Int64 { order & 0xFFFF_FFFF_FFFF }
     }
 
     struct Completed {
@@ -44,6 +56,8 @@ struct SequenceMatcher {
 
     private var parts: [(reader: Int, segment: Int)] = []
     private var keys = KeyInterner()
+    /// Per (part, key field): the tuple id of each dictionary code (-2 not looked up yet).
+    private var keyTables: [String: [Int32]] = [:]
     private var tiebreakRanks: [[Int64]] = []
 
     init(stages: [StagePlan], until: StagePlan?, maxspan: Int64?, executor: EQLExecutor) {
@@ -70,10 +84,8 @@ struct SequenceMatcher {
         // Segments arrive nearly in time order, which the (stable, run-aware) sort exploits.
         entries.sort { a, b in
             if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
-            if a.noTiebreaker != b.noTiebreaker { return !a.noTiebreaker }
             if a.tiebreaker != b.tiebreaker { return a.tiebreaker < b.tiebreaker }
-            if a.reader != b.reader { return a.reader < b.reader }
-            if a.seqNo != b.seqNo { return a.seqNo < b.seqNo }
+            if a.order != b.order { return a.order < b.order }
             // One event: later stages first, so it cannot fill two stages of one sequence;
             // `until` last, so an until event that ends a partial cancels it.
             return a.stage > b.stage
@@ -194,53 +206,61 @@ struct SequenceMatcher {
             let seg = executor.readers[part.reader].segments[part.segment].segment
             let stamps = seg.columns[executor.options.timestampField]
             let tiebreak = executor.options.tiebreakerField.flatMap { seg.columns[$0] }
-            let extractors = stage.keys.enumerated().map { (i, expr) in
-                KeyColumn(expr: expr, segment: seg, optional: stage.optionalKeys.indices.contains(i) && stage.optionalKeys[i], interner: &keys)
-            }
-            // The common case, one string key: its tuple id per dictionary code, so each event
-            // costs two array reads.
-            if extractors.count == 1, let table = extractors[0].tupleTable(interner: &keys), let column = extractors[0].column,
-               tiebreak == nil, let stamps, stamps.kind == .date || stamps.kind == .int64 {
-                let nullTuple = extractors[0].optional ? extractors[0].nullID.flatMap { keys.single($0) } : nil
+            // The common case, one string key: its tuple id per dictionary code, found the first
+            // time a matching event uses the code, so each event costs a few array reads.
+            if stage.keys.count == 1, case .field(let path) = stage.keys[0], let column = seg.columns[path], column.kind == .string,
+               let dict = column.dictionary, tiebreak == nil, let stamps, stamps.kind == .date || stamps.kind == .int64 {
+                let optional = stage.optionalKeys.first ?? false
+                let nullTuple = optional ? keys.component(.null).flatMap { keys.single($0) } : nil
+                // Shared by the stages of one segment: codes a first-stage event interned are
+                // found again by an array read.
+                let tableKey = "\(k)\u{0}\(path)"
+                var table = keyTables.removeValue(forKey: tableKey) ?? [Int32](repeating: -2, count: dict.count)
+                defer { keyTables[tableKey] = table }
                 let codes = column.codes, stampInts = stamps.ints
                 let singleStamp = stamps.docOffsets == nil && stamps.ranks == nil
+                let reader = Int32(part.reader), partID = Int32(k)
                 maps[k].forEach { doc in
                     let ts: Int64
                     if singleStamp { ts = stampInts[doc] } else { guard let t = EQLExecutor.timestamp(stamps, doc) else { return }; ts = t }
                     let slots = column.slots(doc)
                     if slots.isEmpty {
                         if let nullTuple {
-                            entries.append(Entry(timestamp: ts, tiebreaker: .max, noTiebreaker: true, reader: Int32(part.reader), part: Int32(k),
+                            entries.append(Entry(timestamp: ts, tiebreaker: .max, reader: reader, part: partID,
                                                  doc: Int32(doc), seqNo: seg.seqNo(doc), stage: index, key: nullTuple))
                         }
                         return
                     }
                     for slot in slots {
-                        let key = table[Int(codes[slot])]
+                        let code = Int(codes[slot])
+                        var key = table[code]
+                        if key == -2 {
+                            key = keys.string(dict.entry(code)).flatMap { keys.single($0) } ?? -1
+                            table[code] = key
+                        }
                         if key < 0 { continue }
-                        entries.append(Entry(timestamp: ts, tiebreaker: .max, noTiebreaker: true, reader: Int32(part.reader), part: Int32(k),
+                        entries.append(Entry(timestamp: ts, tiebreaker: .max, reader: reader, part: partID,
                                              doc: Int32(doc), seqNo: seg.seqNo(doc), stage: index, key: key))
                     }
                 }
                 continue
+            }
+            let extractors = stage.keys.enumerated().map { (i, expr) in
+                KeyColumn(expr: expr, segment: seg, optional: stage.optionalKeys.indices.contains(i) && stage.optionalKeys[i], interner: &keys)
             }
             var found: [Int32] = []
             var scratch: [Int32] = []
             maps[k].forEach { doc in
                 guard let ts = EQLExecutor.timestamp(stamps, doc) else { return }
                 var tb: Int64 = Int64.max
-                var noTb = true
                 if let tiebreak {
                     let slots = tiebreak.slots(doc)
-                    if !slots.isEmpty {
-                        tb = tiebreakRank(tiebreak, slot: slots.lowerBound, part: k)
-                        noTb = false
-                    }
+                    if !slots.isEmpty { tb = min(tiebreakRank(tiebreak, slot: slots.lowerBound, part: k), Int64.max - 1) }
                 }
                 let seqNo = seg.seqNo(doc)
                 keyIDs(extractors, doc: doc, into: &found, scratch: &scratch)
                 for key in found {
-                    entries.append(Entry(timestamp: ts, tiebreaker: tb, noTiebreaker: noTb, reader: Int32(part.reader), part: Int32(k),
+                    entries.append(Entry(timestamp: ts, tiebreaker: tb, reader: Int32(part.reader), part: Int32(k),
                                          doc: Int32(doc), seqNo: seqNo, stage: index, key: key))
                 }
             }
@@ -441,13 +461,6 @@ struct KeyColumn {
         if let column, column.kind == .string, let dict = column.dictionary {
             codeIDs = (0..<dict.count).map { interner.string(dict.entry($0)) ?? -1 }
         }
-    }
-
-    /// For a string column: the tuple id of each dictionary code as a one-key tuple (-1: not a
-    /// known key); nil for other columns.
-    func tupleTable(interner: inout KeyInterner) -> [Int32]? {
-        guard let column, column.kind == .string, column.dictionary != nil else { return nil }
-        return codeIDs.map { $0 < 0 ? -1 : interner.single($0) ?? -1 }
     }
 
     /// The document's component ids into `out` (emptied first); none when missing and required.
