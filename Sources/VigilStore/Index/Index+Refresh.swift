@@ -10,7 +10,7 @@ extension Index {
     /// the sealing documents stay readable by id until the segment is installed.
     @discardableResult
     public func refresh() throws(StoreError) -> Bool {
-        try refreshing.withLock { (_) throws(StoreError) -> Bool in
+        let changed = try refreshing.withLock { (_) throws(StoreError) -> Bool in
             // Phase 1: swap the buffer out and start a new log generation.
             struct Job {
                 var buffer: WriteBuffer
@@ -77,10 +77,12 @@ extension Index {
             // Nothing else holds the sealed buffer now: keep its memory for the next cycle.
             job.buffer.reset()
             state.withLock { $0.spareBuffer = job.buffer }
-            // A merge is housekeeping: if it fails, the refresh still succeeded and the next one retries.
-            try? mergeIfNeeded(all: false)
             return true
         }
+        // A merge is housekeeping: if it fails, the refresh still succeeded and the next one
+        // retries; while one runs, other refreshes go on and do not wait for it.
+        if changed { _ = merging.withLockIfAvailable { _ in try? mergeIfNeeded(all: false) } }
+        return changed
     }
 
     /// Persists deletions, the mapping and the list of segments; the log replays from `walGeneration`.
@@ -99,6 +101,7 @@ extension Index {
         let maxSeqNo = s.nextSeqNo - 1
         try FileIO.writeAtomically(directory + "/commit.json", JSONWriter().encode(
             Index.commitJSON(segments: s.segments.map(\.segment.name), walGeneration: walGeneration, nextSegment: s.nextSegment, maxSeqNo: maxSeqNo)))
+        s.committedGeneration = walGeneration
     }
 
     static let mergeFactor = 8
@@ -118,11 +121,13 @@ extension Index {
 
     /// Rewrites chosen segments' live documents into one segment, column by column, outside
     /// the index lock; deletions that reach the old segments meanwhile are carried over.
-    /// Call with `refreshing` held (so the segment list only changes here).
+    /// Call with `merging` held. Refreshes may append segments meanwhile; the chosen ones are
+    /// found again by name when the merged segment is installed.
     func mergeIfNeeded(all: Bool) throws(StoreError) {
         // Phase 1: choose, and take the segments with their deletions as they are now.
         struct Job {
             var chosen: [Int]
+            var names: [String]
             var entries: [SegmentEntry]
             var slots: FieldSlots
             var name: String
@@ -135,7 +140,7 @@ extension Index {
             for i in chosen { for path in s.segments[i].segment.columns.keys { _ = s.mapper.slot(for: path) } }
             let name = "seg-" + String(format6: s.nextSegment)
             s.nextSegment += 1
-            return Job(chosen: chosen, entries: chosen.map { s.segments[$0] }, slots: s.mapper.slots, name: name)
+            return Job(chosen: chosen, names: chosen.map { s.segments[$0].segment.name }, entries: chosen.map { s.segments[$0] }, slots: s.mapper.slots, name: name)
         }
         guard let job else { return }
         // Phase 2: build and write the merged segment while writes go on.
@@ -149,10 +154,15 @@ extension Index {
         }
         // Phase 3: swap it in, with the deletions that arrived meanwhile, and commit.
         let removed = try state.withLock { (s) throws(StoreError) -> [String] in
+            // Where the chosen segments are now (refreshes only append). Should one be gone,
+            // the merge is dropped and its output removed.
+            let found = job.names.compactMap { name in s.segments.firstIndex { $0.segment.name == name } }
+            guard found.count == job.names.count, !s.closed else { return built.map { [$0.0.directory] } ?? [] }
+            let current = found
             var replacement: SegmentEntry?
             if let (segment, rank) = built {
                 var entry = SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount))
-                for (k, i) in job.chosen.enumerated() {
+                for (k, i) in current.enumerated() {
                     let now = s.segments[i].deletes, then = job.entries[k].deletes
                     for w in now.words.indices where now.words[w] != then.words[w] {
                         var fresh = now.words[w] & ~then.words[w]
@@ -169,11 +179,11 @@ extension Index {
                 }
                 replacement = entry
             }
-            let removed = job.chosen.map { s.segments[$0].segment.directory }
-            var kept = s.segments.enumerated().filter { !job.chosen.contains($0.offset) }.map(\.element)
+            let removed = current.map { s.segments[$0].segment.directory }
+            var kept = s.segments.enumerated().filter { !current.contains($0.offset) }.map(\.element)
             if let replacement { kept.append(replacement) }
             s.segments = kept
-            try commit(&s, walGeneration: wal.generation)
+            try commit(&s, walGeneration: s.committedGeneration)
             return removed
         }
         for dir in removed { FileIO.removeTree(dir) }
@@ -182,7 +192,7 @@ extension Index {
     /// Merges all segments into one (`_forcemerge?max_num_segments=1`).
     public func forceMerge() throws(StoreError) {
         try refresh()
-        try refreshing.withLock { (_) throws(StoreError) in try mergeIfNeeded(all: true) }
+        try merging.withLock { (_) throws(StoreError) in try mergeIfNeeded(all: true) }
     }
 
     /// Whether unrefreshed writes are waiting.

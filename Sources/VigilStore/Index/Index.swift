@@ -10,8 +10,11 @@ public final class Index: Sendable {
     let directory: String
     let wal: WriteAheadLog
     let state: Mutex<IndexState>
-    /// One refresh or merge at a time; held while a segment is written outside `state`.
+    /// One refresh at a time; held while a segment is written outside `state`.
     let refreshing = Mutex<Void>(())
+    /// One merge at a time. Merges run beside refreshes (not under `refreshing`), so writers
+    /// keep sealing buffers while a large merge rewrites old segments.
+    let merging = Mutex<Void>(())
     /// Set when the index backs a data stream, whose documents need `@timestamp`.
     public let dataStream: String?
 
@@ -49,6 +52,9 @@ public final class Index: Sendable {
         var deletesDirty = false
         var failure: StoreError?
         var closed = false
+        /// The log generation the last commit replays from; a merge commits with this one,
+        /// never with a generation a refresh has rolled to but not yet sealed.
+        var committedGeneration = 1
         /// Monotonic milliseconds of the last search, for Elasticsearch's search-idle shards.
         var lastSearch = Int64(Clock.monotonicNanos() / 1_000_000)
 
@@ -114,6 +120,7 @@ public final class Index: Sendable {
         st.nextSeqNo = (commit["max_seq_no"]?.int64Value ?? -1) + 1
         for e in st.segments { st.nextSeqNo = max(st.nextSeqNo, e.segment.maxSeqNo + 1) }
         let walGeneration = Int(commit["wal_generation"]?.int64Value ?? 1)
+        st.committedGeneration = walGeneration
         let walDirectory = directory + "/wal"
         let records = try WriteAheadLog.replay(directory: walDirectory, from: walGeneration)
         let existing = WriteAheadLog.generations(in: walDirectory)
