@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 import time
 
 import duckdb
+
+from bench_common import free_port, peak_rss_kb
 
 BIN = os.environ.get("VIGIL_BIN", ".build-release/release/vigil")
 
@@ -49,20 +50,6 @@ SEQUENCES = [
     ("few→many sequence",
      'sequence by host.name [process where process.name == "certutil.exe"] [any where true]'),
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def peak_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 class Server:

@@ -7,7 +7,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,13 +15,9 @@ import time
 
 import duckdb
 
+from bench_common import free_port, peak_rss_kb
+
 BIN = os.environ.get("VIGIL_BIN", ".build-release/release/vigil")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def du(path):
@@ -34,14 +29,6 @@ def du(path):
             except OSError:
                 pass
     return total
-
-
-def peak_rss_kb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
 
 
 def bulk_bodies(path, batch):

@@ -68,15 +68,7 @@ public struct Analyzer {
     }
 
     /// A path with aliases followed.
-    func storagePath(_ path: String) -> String {
-        var p = path
-        var hops = 0
-        while let m = mapping.field(at: p), m.type == .alias, let target = m.aliasPath, hops < 8 {
-            p = target
-            hops += 1
-        }
-        return p
-    }
+    func storagePath(_ path: String) -> String { mapping.resolvingAliases(path) }
 
     /// The storage path of a field, or null for a missing optional field.
     private mutating func resolve(_ path: String, optional: Bool, _ span: SourceSpan) -> Expr {

@@ -89,12 +89,7 @@ public struct QueryDSL {
     }
 
     func resolve(_ path: String) -> Expr {
-        var p = path
-        var hops = 0
-        while let m = mapping.field(at: p), m.type == .alias, let target = m.aliasPath, hops < 8 {
-            p = target
-            hops += 1
-        }
+        let p = mapping.resolvingAliases(path)
         return mapping.field(at: p) == nil ? .literal(.null) : .field(p)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import VigilStore
 
 /// Matches strings against `Pattern`s: exact, wildcard (`*`, `?`) or Lucene-style regex.
 enum PatternMatcher {
@@ -18,29 +19,8 @@ enum PatternMatcher {
         }
     }
 
-    /// Iterative wildcard match with single-star backtracking: linear for one `*`, and never
-    /// exponential.
     static func wildcard(_ t: [Unicode.Scalar], _ p: [Unicode.Scalar]) -> Bool {
-        var ti = 0, pi = 0
-        var star = -1, mark = 0
-        while ti < t.count {
-            if pi < p.count && (p[pi] == "?" || (p[pi] != "*" && p[pi] == t[ti])) {
-                ti += 1
-                pi += 1
-            } else if pi < p.count && p[pi] == "*" {
-                star = pi
-                mark = ti
-                pi += 1
-            } else if star >= 0 {
-                pi = star + 1
-                mark += 1
-                ti = mark
-            } else {
-                return false
-            }
-        }
-        while pi < p.count && p[pi] == "*" { pi += 1 }
-        return pi == p.count
+        Wildcard.matches(t, p, star: "*", single: "?")
     }
 
     private static let cache = Mutex<[String: NSRegularExpression?]>([:])

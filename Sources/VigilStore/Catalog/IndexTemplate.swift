@@ -86,25 +86,30 @@ public struct DataStream: Sendable, Equatable {
 public enum Wildcard {
     public static func matches(_ pattern: String, _ text: String) -> Bool {
         if !pattern.contains("*") { return pattern == text }
-        let p = Array(pattern.utf8), t = Array(text.utf8)
-        var pi = 0, ti = 0, star = -1, mark = 0
+        return matches(Array(text.utf8), Array(pattern.utf8), star: UInt8(ascii: "*"), single: nil)
+    }
+
+    /// Wildcard matching over any elements: `star` matches any run, `single` (when given) any
+    /// one element. Iterative with one backtrack point, so never exponential.
+    package static func matches<T: Equatable>(_ t: [T], _ p: [T], star: T, single: T?) -> Bool {
+        var ti = 0, pi = 0, starAt = -1, mark = 0
         while ti < t.count {
-            if pi < p.count && p[pi] != UInt8(ascii: "*") && p[pi] == t[ti] {
-                pi += 1
+            if pi < p.count && p[pi] != star && (p[pi] == t[ti] || (single != nil && p[pi] == single!)) {
                 ti += 1
-            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
-                star = pi
+                pi += 1
+            } else if pi < p.count && p[pi] == star {
+                starAt = pi
                 mark = ti
                 pi += 1
-            } else if star >= 0 {
-                pi = star + 1
+            } else if starAt >= 0 {
+                pi = starAt + 1
                 mark += 1
                 ti = mark
             } else {
                 return false
             }
         }
-        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
+        while pi < p.count && p[pi] == star { pi += 1 }
         return pi == p.count
     }
 }

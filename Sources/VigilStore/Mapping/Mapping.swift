@@ -162,6 +162,17 @@ public struct Mapping: Sendable, Equatable {
         }
     }
 
+    /// A path with aliases followed to the field they name (at most 8 hops).
+    public func resolvingAliases(_ path: String) -> String {
+        var p = path
+        var hops = 0
+        while let m = field(at: p), m.type == .alias, let target = m.aliasPath, hops < 8 {
+            p = target
+            hops += 1
+        }
+        return p
+    }
+
     /// The field at a dotted path, following object properties and multi-fields.
     public func field(at path: String) -> FieldMapping? {
         var props = properties
