@@ -82,6 +82,15 @@ public struct Analyzer {
             problem(span, "Cannot use field [\(path)] type [\(m.type.rawValue)] only its subfields")
             return .literal(.null)
         }
+        // EQL has no full-text search: a text field is used through its exact (keyword)
+        // sub-field, as Elasticsearch does (values over `ignore_above` are then missing).
+        if m.type == .text || m.type == .matchOnlyText {
+            if let (name, _) = m.fields.sorted(by: { $0.key < $1.key }).first(where: { $0.value.type == .keyword }) {
+                return .field(p + "." + name)
+            }
+            problem(span, "[\(path)] cannot operate on field of data type [\(m.type.rawValue)]: No keyword/multi-field defined exact matches for [\(path.split(separator: ".").last.map(String.init) ?? path)]; define one or use MATCH/QUERY instead")
+            return .literal(.null)
+        }
         return .field(p)
     }
 

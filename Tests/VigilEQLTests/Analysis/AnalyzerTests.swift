@@ -179,3 +179,33 @@ import VigilStore
         #expect(plan.keyCount == 2)
     }
 }
+
+/// EQL has no full-text search: text fields are used through their keyword sub-field.
+@Suite struct TextFieldTests {
+    static let mapping: Mapping = {
+        let json = #"""
+            {"properties": {
+              "command_line": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
+              "message": {"type": "text"}
+            }}
+            """#
+        return try! Mapping(json: try! JSONParser().parse(json))
+    }()
+
+    @Test func textWithKeywordUsesTheKeyword() throws {
+        let plan = try Analyzer.analyze(try EQLParser.parse(#"any where command_line == "a b""#), mapping: TextFieldTests.mapping, options: EQLOptions())
+        guard case .event(let e) = plan.kind else { throw EQLError(.internal, "not an event query") }
+        #expect(e == .compare(.eq, .field("command_line.keyword"), .literal(.string("a b"))))
+    }
+
+    @Test func textWithoutKeywordIsRejected() throws {
+        do {
+            _ = try Analyzer.analyze(try EQLParser.parse(#"any where message == "x""#), mapping: TextFieldTests.mapping, options: EQLOptions())
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .verification)
+            #expect(error.message.contains("No keyword/multi-field defined exact matches for [message]"))
+            #expect(error.message.contains("line 1:11"))
+        }
+    }
+}
