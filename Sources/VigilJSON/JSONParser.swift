@@ -29,6 +29,10 @@ public struct JSONParser {
         try bytes.withUnsafeBufferPointer { (buf) throws(JSONError) -> JSONValue in try parse(buf) }
     }
 
+    public func parse(_ raw: UnsafeRawBufferPointer) throws(JSONError) -> JSONValue {
+        try parse(UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+    }
+
     /// Parses exactly one JSON value; only whitespace may follow it.
     public func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSONValue {
         var reader = Reader(buffer: buffer, maxDepth: maxDepth)

@@ -38,63 +38,82 @@ struct Hunt: AsyncParsableCommand {
     }()
 
     func run() async throws {
+        guard ["head", "tail"].contains(resultPosition) else { throw ValidationError("--result-position must be head or tail") }
         // Refuse a bad query before reading any file.
+        let statement: EQLStatement
         do {
-            _ = try EQLParser.parse(query)
+            statement = try EQLParser.parse(query)
         } catch {
             FileHandleOutput.stderr("vigil eql: \(error.typeName): \(error.description)\n")
             throw ExitCode(2)
         }
-        guard ["head", "tail"].contains(resultPosition) else { throw ValidationError("--result-position must be head or tail") }
+        let opened = Clock.monotonicNanos()
+        var events: [EventFile] = []
+        for path in files {
+            do { events.append(try EventFile(path: path)) } catch {
+                FileHandleOutput.stderr("vigil eql: \(error)\n")
+                throw ExitCode(2)
+            }
+        }
+        if ProcessInfo.processInfo.environment["VIGIL_HUNT_TIMING"] != nil {
+            FileHandleOutput.stderr("open \((Clock.monotonicNanos() - opened) / 1_000_000) ms\n")
+        }
+        var options = EQLOptions()
+        options.size = size ?? Int(Int32.max)
+        options.tail = resultPosition == "tail"
+        options.timestampField = timestampField
+        options.eventCategoryField = eventCategoryField
+        options.tiebreakerField = tiebreakerField
+        options.maxSamplesPerKey = maxSamplesPerKey
+        // Counting events needs none of them fetched.
+        if count, case .event = statement.query { options.size = 0 }
         // A scratch store, in memory when /dev/shm is there (its fsyncs cost nothing).
         let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         let dir = base + "/vigil-eql-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try Store(directory: dir)
-        _ = try store.createIndex("events", body: ["mappings": .object(Hunt.ecsMapping)])
-        let rejected = try Loader.load(files, into: DirectSink(store: store), index: "events", batch: 5000) { _ in }
-        if rejected > 0 { FileHandleOutput.stderr("vigil eql: \(rejected) documents could not be read and were skipped\n") }
-        try store.refresh(store.resolve("events"))
-        var body = JSONObject()
-        body["query"] = .string(query)
-        body["size"] = .int(Int64(size ?? Int(Int32.max)))
-        body["result_position"] = .string(resultPosition)
-        body["timestamp_field"] = .string(timestampField)
-        body["event_category_field"] = .string(eventCategoryField)
-        if let tiebreakerField { body["tiebreaker_field"] = .string(tiebreakerField) }
-        body["max_samples_per_key"] = .int(Int64(maxSamplesPerKey))
-        let response: JSONObject
-        do {
-            response = try EQLSearch.run(store: store, index: "events", body: body)
+        let result: OfflineHunt.Result
+        do throws(EQLError) {
+            result = try OfflineHunt(files: events, options: options, mapping: Hunt.ecsMapping, scratch: dir).run(query)
         } catch {
-            FileHandleOutput.stderr("vigil eql: \(error)\n")
+            FileHandleOutput.stderr("vigil eql: \(error.typeName): \(error.description)\n")
             throw ExitCode(2)
         }
-        let hits = response["hits"]
+        if result.rejected > 0 { FileHandleOutput.stderr("vigil eql: \(result.rejected) events could not be read and were skipped\n") }
         if count {
-            print(hits?["total"]?["value"]?.int64Value ?? 0)
+            print(result.total)
             return
         }
         var out: [UInt8] = []
-        let writer = JSONWriter()
         func flush(force: Bool) {
             if force || out.count > 1 << 20 {
                 FileHandle.standardOutput.write(Data(out))
                 out.removeAll(keepingCapacity: true)
             }
         }
-        for e in hits?["events"]?.arrayValue ?? [] {
-            out.append(contentsOf: writer.encode(e["_source"] ?? .null))
-            out.append(0x0A)
-            flush(force: false)
-        }
-        for s in hits?["sequences"]?.arrayValue ?? [] {
-            var o = JSONObject()
-            if let keys = s["join_keys"] { o["join_keys"] = keys }
-            o["events"] = .array((s["events"]?.arrayValue ?? []).map { e in e["missing"]?.boolValue == true ? .null : e["_source"] ?? .null })
-            out.append(contentsOf: writer.encode(.object(o)))
-            out.append(0x0A)
-            flush(force: false)
+        switch result.matches {
+        case .events(let found):
+            for e in found {
+                out.append(contentsOf: events[e.file].line(e.document))
+                out.append(0x0A)
+                flush(force: false)
+            }
+        case .sequences(let found):
+            let writer = JSONWriter()
+            for s in found {
+                out.append(UInt8(ascii: "{"))
+                if !s.joinKeys.isEmpty {
+                    out.append(contentsOf: #""join_keys":"#.utf8)
+                    out.append(contentsOf: writer.encode(.array(s.joinKeys.map(\.jsonValue))))
+                    out.append(UInt8(ascii: ","))
+                }
+                out.append(contentsOf: #""events":["#.utf8)
+                for (i, e) in s.events.enumerated() {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    if let e { out.append(contentsOf: events[e.file].line(e.document)) } else { out.append(contentsOf: "null".utf8) }
+                }
+                out.append(contentsOf: "]}\n".utf8)
+                flush(force: false)
+            }
         }
         flush(force: true)
     }

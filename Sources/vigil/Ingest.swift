@@ -4,6 +4,7 @@ import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import VigilEQL
 import VigilJSON
 import VigilStore
 
@@ -137,69 +138,6 @@ struct Progress {
     }
 }
 
-/// Reads event files: NDJSON, a JSON array of objects, or a `_bulk` body (action lines skipped).
-enum EventFile {
-    /// A file's bytes; gzip files (by magic number) are decompressed with the system's `gzip`.
-    static func read(_ path: String) throws -> [UInt8] {
-        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
-        guard bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B else { return bytes }
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
-        gzip.arguments = ["-c", "exec gzip -dc \"$0\"", path]
-        let out = Pipe()
-        let err = Pipe()
-        gzip.standardOutput = out
-        gzip.standardError = err
-        try gzip.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        gzip.waitUntilExit()
-        guard gzip.terminationStatus == 0 else {
-            let why = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw ValidationError("cannot decompress \(path): \(why.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        return [UInt8](data)
-    }
-
-    static func forEachDocument(_ bytes: [UInt8], _ body: ([UInt8]) throws -> Void) throws {
-        var start = 0
-        while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x0A || bytes[start] == 0x0D || bytes[start] == 0x09 { start += 1 }
-        if start < bytes.count, bytes[start] == UInt8(ascii: "[") {
-            guard case .array(let items) = try JSONParser().parse(bytes) else { return }
-            for item in items { try body(JSONWriter().encode(item)) }
-            return
-        }
-        var lines: [ArraySlice<UInt8>] = []
-        var s = 0
-        for i in 0..<bytes.count where bytes[i] == 0x0A {
-            lines.append(bytes[s..<i])
-            s = i + 1
-        }
-        if s < bytes.count { lines.append(bytes[s..<bytes.count]) }
-        lines = lines.filter { $0.contains { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 } }
-        guard let first = lines.first else { return }
-        let isBulk = isActionLine(first)
-        var i = 0
-        while i < lines.count {
-            if isBulk {
-                let action = try JSONParser().parse(lines[i])
-                let op = action.objectValue?.entries.first?.key
-                i += 1
-                if op == "delete" { continue }
-                guard i < lines.count else { break }
-            }
-            try body(Array(lines[i]))
-            i += 1
-        }
-    }
-
-    static func isActionLine(_ line: ArraySlice<UInt8>) -> Bool {
-        guard case .object(let o)? = try? JSONParser().parse(line), o.count == 1, let e = o.entries.first,
-            ["index", "create", "update", "delete"].contains(e.key), case .object = e.value
-        else { return false }
-        return true
-    }
-}
-
 /// Reads event files and sends them as `_bulk` bodies: one reader cuts the files into
 /// bodies, two writers send them, so mapping runs on both cores and one writer's fsync or
 /// seal never idles the other.
@@ -224,8 +162,8 @@ enum Loader {
                     }
                 }
                 do {
-                    for file in files {
-                        let bytes = try EventFile.read(file)
+                    for path in files {
+                        let file = try EventFile(path: path)
                         var pending: [UInt8] = []
                         var count = 0
                         func flush() {
@@ -235,10 +173,10 @@ enum Loader {
                             pending = []
                             count = 0
                         }
-                        try EventFile.forEachDocument(bytes) { source in
+                        for d in file.documents.indices {
                             pending.append(contentsOf: #"{"create":{}}"#.utf8)
                             pending.append(0x0A)
-                            pending.append(contentsOf: source)
+                            pending.append(contentsOf: file.line(d))
                             pending.append(0x0A)
                             count += 1
                             if count == batch { flush() }

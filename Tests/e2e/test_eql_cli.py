@@ -113,3 +113,65 @@ def test_same_answer_as_the_server(tmp_path, fresh_server):
             ], query
         assert offline, f"{query} matches something in generated data"
     es.close()
+
+
+# Events written to trip a byte search for the query's strings: escapes, case, keys that look
+# like values, booleans in keyword fields, a Kelvin sign, escaped slashes, and a field that only
+# events without the searched text have. `vigil eql` must still answer as the server does.
+TRICKY = [
+    r'{"@timestamp":"2026-01-01T00:00:01Z","event":{"category":["process"]},"process":{"name":"bash","executable":"/bin/bash"},"flag":"yes"}',
+    r'{"@timestamp":"2026-01-01T00:00:02Z","event":{"category":["process"]},"process":{"name":"b\u0061sh","executable":"/usr\/bin/curl"}}',
+    r'{"@timestamp":"2026-01-01T00:00:03Z","event":{"category":"process"},"process":{"name":"BASH","executable":"C:\\Windows\\System32\\cmd.exe"}}',
+    r'{"@timestamp":"2026-01-01T00:00:04Z","event":{"category":["process"]},"bash":{"x":1},"process":{"name":"zsh"},"flag":true}',
+    r'{"@timestamp":"2026-01-01T00:00:05Z","event":{"category":["process"]},"process":{"name":"Python3.11","executable":"/usr/bin/python3"}}',
+    '{"@timestamp":"2026-01-01T00:00:06Z","event":{"category":["process"]},"process":{"name":"\u212aill","executable":"/bin/kill"}}',
+    r'{"@timestamp":"2026-01-01T00:00:07Z","event":{"category":["network"]},"process":{"name":"curl"},"destination":{"ip":"10.1.2.3"},"rare":{"field":"other"}}',
+    r'{"@timestamp":"2026-01-01T00:00:08Z","event":{"category":["file"]},"process":{"name":"bash"},"file":{"path":"/tmp/\"quoted\" name"}}',
+    r'{"@timestamp":"2026-01-01T00:00:09Z","event.category":["process"],"process.name":"sshd","process.parent":{"name":"systemd"}}',
+    r'{"@timestamp":"2026-01-01T00:00:10Z","event":{"category":["process"]},"process":{"name":"bash","parent":{"name":"sshd"}}}',
+]
+
+TRICKY_QUERIES = [
+    'process where process.name == "bash"',
+    'process where process.name : "bash"',
+    'process where process.name : "python*"',
+    'process where process.name : "kill"',
+    'process where process.name in~ ("BASH", "SSHD")',
+    'process where process.name like~ "B*H"',
+    'process where process.executable == "/usr/bin/curl"',
+    'process where process.executable : "c:\\\\windows\\\\*"',
+    'process where startsWith~(process.executable, "C:\\\\WIN") or endsWith(process.executable, "python3")',
+    'process where stringContains(process.name, "ash")',
+    'process where flag == "true"',
+    'any where process.name == "bash" or rare.field == "zzz"',
+    'file where file.path : "*\\"quoted\\"*"',
+    'process where process.parent.name == "systemd" or process.parent.name == "sshd"',
+    'sequence [process where process.name == "zsh"] [process where process.name : "python*"]',
+    'sequence by process.name [process where true] ![network where process.name == "curl"] [file where true]',
+    'sample by process.name [process where process.name == "bash"] [file where file.path != null]',
+    'process where not process.name == "bash"',
+]
+
+
+def test_offline_answers_as_the_server_on_tricky_text(tmp_path, fresh_server):
+    events = tmp_path / "tricky.ndjson"
+    events.write_text("\n".join(TRICKY) + "\n", encoding="utf-8")
+    es = make_client(fresh_server)
+    es.indices.create(index="tricky", mappings={"properties": {"@timestamp": {"type": "date"}, "destination.ip": {"type": "ip"}}})
+    body = "".join('{"create":{}}\n' + l + "\n" for l in TRICKY)
+    r = es.bulk(index="tricky", operations=body, refresh=True)
+    assert r["errors"] is False
+    for query in TRICKY_QUERIES:
+        served = es.eql.search(index="tricky", query=query, size=100)["hits"]
+        p = run("eql", query, str(events), "--size", "100")
+        assert p.returncode == 0, (query, p.stderr)
+        offline = [json.loads(l) for l in p.stdout.splitlines()]
+        if "events" in served:
+            expected = [e["_source"] for e in served["events"]]
+        else:
+            expected = [{**({"join_keys": s["join_keys"]} if "join_keys" in s else {}),
+                         "events": [e.get("_source") for e in s["events"]]} for s in served.get("sequences", [])]
+        assert offline == expected, query
+        count = run("eql", query, str(events), "--count")
+        assert int(count.stdout) == served["total"]["value"], query
+    es.close()

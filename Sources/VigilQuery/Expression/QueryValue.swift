@@ -1,3 +1,4 @@
+public import VigilJSON
 /// A scalar value as queries see it. Dates are epoch milliseconds (`int`), IPs their text.
 public enum QueryValue: Sendable, Hashable, CustomStringConvertible {
     case null
@@ -56,6 +57,19 @@ public enum QueryValue: Sendable, Hashable, CustomStringConvertible {
         case .int(let v): Double(v)
         case .double(let d): d
         default: nil
+        }
+    }
+}
+
+extension QueryValue {
+    /// The value as JSON, as responses show it (`join_keys`, fields).
+    public var jsonValue: JSONValue {
+        switch self {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .int(i)
+        case .double(let d): .double(d)
+        case .string(let s): .string(s)
         }
     }
 }

@@ -108,7 +108,7 @@ extension API {
             hits["total"] = ["value": .int(Int64(total)), "relation": "eq"]
             hits["sequences"] = .array(sequences.map { s in
                 var o = JSONObject()
-                if !s.joinKeys.isEmpty { o["join_keys"] = .array(s.joinKeys.map(API.json)) }
+                if !s.joinKeys.isEmpty { o["join_keys"] = .array(s.joinKeys.map(\.jsonValue)) }
                 o["events"] = .array(s.events.map { e in
                     guard let e else { return ["_index": "", "_id": "", "missing": true] }
                     return event(e)
@@ -123,16 +123,6 @@ extension API {
         out["timed_out"] = false
         out["hits"] = .object(hits)
         return out
-    }
-
-    static func json(_ v: QueryValue) -> JSONValue {
-        switch v {
-        case .null: .null
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(i)
-        case .double(let d): .double(d)
-        case .string(let s): .string(s)
-        }
     }
 
     func eqlSearch(_ req: ESRequest, expression: String) async throws -> ESResponse {

@@ -4,6 +4,26 @@ import VigilJSON
 extension Index {
     /// Applies writes in order and returns one result per write, after the log holding them is fsynced.
     public func write(_ operations: [WriteOperation]) -> [WriteResult] {
+        commit(prepare(operations))
+    }
+
+    /// A request's writes mapped, and when possible laid out as columns and log records, ready
+    /// to be applied by `commit`. Preparing takes no lock, so requests prepare in parallel;
+    /// committing them in a chosen order gives their documents that arrival order.
+    package struct PreparedWrite: ~Copyable {
+        var operations: [WriteOperation]
+        var snapshot: DocumentMapper
+        var streaming: StreamingMapper
+        var tape: IngestTape
+        var streamed: [StreamedDocument?]
+        var parsed: [Result<JSONObject, StoreError>?]
+        var batch: BatchColumns?
+        var pending: PendingLog?
+        var ids: [String]
+    }
+
+    /// The lock-free first half of `write`.
+    package func prepare(_ operations: [WriteOperation]) -> PreparedWrite {
         // Map sources outside the lock, so concurrent requests use both cores: the streaming
         // path on a snapshot of the mapper, and a JSON tree for the documents it declines.
         var (snapshot, streaming) = state.withLock { ($0.mapper, $0.streaming) }
@@ -49,6 +69,21 @@ extension Index {
             }
             pending = p
         }
+        return PreparedWrite(operations: operations, snapshot: snapshot, streaming: streaming, tape: tape, streamed: streamed,
+                             parsed: parsed, batch: batch, pending: pending, ids: ids)
+    }
+
+    /// Applies prepared writes (the second half of `write`): under the lock, then the log.
+    package func commit(_ prepared: consuming PreparedWrite) -> [WriteResult] {
+        let operations = prepared.operations
+        let snapshot = prepared.snapshot
+        let streaming = prepared.streaming
+        let tape = prepared.tape
+        let ids = prepared.ids
+        var streamed = prepared.streamed
+        var parsed = prepared.parsed
+        var batch = prepared.batch
+        var pending = prepared.pending
         var results: [WriteResult] = []
         results.reserveCapacity(operations.count)
         var log: [UInt8] = []
