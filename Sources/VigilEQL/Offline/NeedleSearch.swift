@@ -8,13 +8,27 @@ import Darwin
 /// whole run, each hit attributed to the event around it, so events without a hit cost nothing
 /// but the search.
 struct NeedleSearch {
+    /// The needles searched for, then the escape markers.
     let needles: [RequiredText.Needle]
     /// Per needle, which of its bytes to search for first.
     let anchors: [Int]
+    let markerStart: Int
+    /// When not empty, an event a needle hits is a candidate only if it also meets every group of
+    /// some stage (`RequiredText.stages`): the searched needles are only one group per stage.
+    let stages: [[[RequiredText.Needle]]]
 
-    init(needles: [RequiredText.Needle], frequencies: [Int]) {
+    init(needles: [RequiredText.Needle], frequencies: [Int], stages: [[[RequiredText.Needle]]] = []) {
+        markerStart = needles.count
         self.needles = needles + RequiredText.escapeMarkers.map { RequiredText.Needle(bytes: $0, caseInsensitive: false, endsValue: false) }
         anchors = self.needles.map { NeedleSearch.anchor($0, frequencies: frequencies) }
+        self.stages = stages
+    }
+
+    /// Whether the event at `doc` meets every group of some stage (true without stages).
+    func confirm(_ bytes: UnsafeRawBufferPointer, _ doc: Range<Int>) -> Bool {
+        stages.isEmpty || stages.contains { groups in
+            groups.allSatisfy { group in group.contains { NeedleSearch.contains($0, in: bytes, doc) } }
+        }
     }
 
     /// Marks in `candidate` the events of `documents[range]` (event `d` at `d - range.lowerBound`)
@@ -23,7 +37,7 @@ struct NeedleSearch {
         guard !range.isEmpty else { return }
         let lo = documents[range.lowerBound].lowerBound
         let hi = documents[range.upperBound - 1].upperBound
-        for (needle, anchor) in zip(needles, anchors) {
+        for (k, (needle, anchor)) in zip(needles, anchors).enumerated() {
             let n = needle.bytes.count
             var at = lo
             var d = range.lowerBound
@@ -32,7 +46,7 @@ struct NeedleSearch {
                 while d < range.upperBound, documents[d].upperBound <= hit { d += 1 }
                 guard d < range.upperBound else { break }
                 if documents[d].lowerBound <= hit, hit + n <= documents[d].upperBound, NeedleSearch.accept(needle, at: hit, in: bytes) {
-                    candidate[d - range.lowerBound] = true
+                    if k >= markerStart || confirm(bytes, documents[d]) { candidate[d - range.lowerBound] = true }
                     at = documents[d].upperBound
                 } else {
                     at = hit + 1

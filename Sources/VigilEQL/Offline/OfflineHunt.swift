@@ -130,7 +130,9 @@ public struct OfflineHunt {
                 chosen.formUnion(best)
             }
             let needles = chosen.sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
-            return NeedleSearch(needles: needles, frequencies: NeedleSearch.frequencies(bytes, documents: sample))
+            // Other groups are checked on the events the search finds, when there are any.
+            let more = stages.contains { $0.count > 1 }
+            return NeedleSearch(needles: needles, frequencies: NeedleSearch.frequencies(bytes, documents: sample), stages: more ? stages : [])
         }
     }
 

@@ -125,6 +125,29 @@ import Testing
     }
 }
 
+extension NeedleSearchTests {
+    @Test func hitsMustMeetEveryGroupOfSomeStage() {
+        let docs = [#"{"c":"process","n":"bash"}"#, #"{"c":"network","n":"bash"}"#, #"{"c":"network","n":"curl"}"#, #"{"c":"file","p":"bash"}"#]
+        let text = Array(docs.joined(separator: "\n").utf8)
+        var ranges: [Range<Int>] = []
+        var at = 0
+        for d in docs {
+            ranges.append(at..<at + d.utf8.count)
+            at += d.utf8.count + 1
+        }
+        let bash = needle(#""bash""#, ends: true)
+        let curl = needle(#""curl""#, ends: true)
+        let process = needle(#""process""#, ends: true)
+        let network = needle(#""network""#, ends: true)
+        // Stage 1: process events naming bash; stage 2: network events naming curl.
+        let stages = [[[bash], [process]], [[curl], [network]]]
+        let search = NeedleSearch(needles: [bash, curl], frequencies: [Int](repeating: 1, count: 256), stages: stages)
+        var candidate = [Bool](repeating: false, count: 4)
+        text.withUnsafeBytes { search.mark($0, documents: ranges, range: 0..<4, candidate: &candidate) }
+        #expect(candidate == [true, false, true, false])
+    }
+}
+
 @Suite struct EventFileTests {
     func file(_ text: String, gzip: Bool = false) throws -> EventFile {
         let path = NSTemporaryDirectory() + "/vigil-eventfile-\(UUID().uuidString)" + (gzip ? ".gz" : "")
