@@ -161,3 +161,35 @@ def test_unknown_index_and_body_field(eql_server):
     with pytest.raises(elasticsearch.BadRequestError):
         es.perform_request("POST", f"/{DS}/_eql/search", headers={"content-type": "application/json"},
                            body={"query": "any where true", "bogus": 1})
+
+
+def test_fields_as_in_the_reference(eql_server):
+    # The request of Elasticsearch's EQL reference ("Return specific fields"), on the tutorial data.
+    _, es = eql_server
+    resp = es.eql.search(
+        index=DS, filter_path="-hits.events._source",
+        query='process where process.name == "regsvr32.exe" and process.command_line.keyword != null',
+        fields=["event.type", "process.*", {"field": "@timestamp", "format": "epoch_millis"}],
+    )
+    [event] = resp["hits"]["events"]
+    assert "_source" not in event
+    source = es.get(index=event["_index"], id=event["_id"])["_source"]
+    fields = event["fields"]
+    assert fields["@timestamp"] == [str(source["@timestamp"])]
+    assert fields["process.pid"] == [2012]
+    assert fields["process.name"] == ["regsvr32.exe"] and fields["process.name.keyword"] == ["regsvr32.exe"]
+    assert fields["process.command_line"] == [source["process"]["command_line"]]
+    assert fields["process.command_line.keyword"] == [source["process"]["command_line"]]
+    assert fields["process.executable"] == [source["process"]["executable"]]
+    # Only mapped leaf fields that match: no objects, nothing outside the patterns.
+    assert all(k.startswith("process.") or k in ("@timestamp", "event.type") for k in fields)
+    assert "process" not in fields and "event" not in fields
+    assert fields["event.type"] == [source["event"]["type"]]
+    # Default format: the mapping's first (ISO 8601); sequences carry fields per event too.
+    seq = es.eql.search(index=DS, query='sequence by process.pid [process where process.name == "regsvr32.exe"] [library where dll.name == "scrobj.dll"]',
+                        fields=["@timestamp", "dll.name"])
+    first, second = seq["hits"]["sequences"][0]["events"]
+    assert first["fields"]["@timestamp"][0].endswith("Z") and "T" in first["fields"]["@timestamp"][0]
+    assert second["fields"]["dll.name"] == ["scrobj.dll"]
+    with pytest.raises(elasticsearch.BadRequestError):
+        es.eql.search(index=DS, query="any where true", fields=[3])

@@ -10,6 +10,7 @@ extension API {
         var query = ""
         var options = EQLOptions()
         var filter: JSONValue?
+        var fields: [FieldFetcher.Request] = []
         var keepOnCompletion = false
         var keepAlive: Int64 = 5 * 86_400_000
     }
@@ -49,7 +50,12 @@ extension API {
             case "wait_for_completion_timeout": _ = try API.durationMillis(try string(e.value, e.key))
             case "allow_partial_search_results", "allow_partial_sequence_results", "ccs_minimize_roundtrips", "case_sensitive":
                 continue
-            case "fields", "runtime_mappings":
+            case "fields":
+                guard let f = FieldFetcher.Request.parse(e.value) else {
+                    throw RequestError.parsing("[eql/search] failed to parse field [fields]: expected an array of field names or {\"field\": …} objects")
+                }
+                r.fields = f
+            case "runtime_mappings":
                 throw RequestError.parsing("[\(e.key)] is not supported yet by Vigil's _eql/search (see the README's not-yet list)")
             default:
                 throw RequestError.parsing("[eql/search] unknown field [\(e.key)]")
@@ -91,12 +97,18 @@ extension API {
         }
         let result: EQLResult
         do { result = try EQLExecutor(readers: readers, options: r.options).run(plan) } catch { throw eqlError(error) }
+        let fetcher = r.fields.isEmpty ? nil : FieldFetcher(r.fields, mapping: mapping)
         func event(_ e: EventRef) -> JSONValue {
             let seg = readers[e.reader].segments[e.segment].segment
             var o = JSONObject()
             o["_index"] = .string(readers[e.reader].index)
             o["_id"] = .string(seg.id(e.doc))
-            o["_source"] = seg.source(e.doc).withMemoryRebound(to: UInt8.self) { (try? JSONParser().parse($0)) ?? .null }
+            let source = (try? JSONParser().parse(seg.source(e.doc))) ?? .null
+            o["_source"] = source
+            if let fetcher {
+                let fields = fetcher.fetch(source)
+                if !fields.isEmpty { o["fields"] = .object(fields) }
+            }
             return .object(o)
         }
         var hits = JSONObject()

@@ -268,6 +268,10 @@ public struct DocumentMapper: Sendable {
     }
 
     private func parseFailure(_ path: String, _ f: FieldMapping, _ value: JSONValue, cause: String) -> StoreError {
+        DocumentMapper.parseFailure(path, f, value, docID: docID, cause: cause)
+    }
+
+    static func parseFailure(_ path: String, _ f: FieldMapping, _ value: JSONValue, docID: String, cause: String) -> StoreError {
         var preview: String
         switch value {
         case .string(let s): preview = s
@@ -295,6 +299,12 @@ public struct DocumentMapper: Sendable {
     }
 
     private func convert(_ value: JSONValue, _ f: FieldMapping, _ path: String) throws(StoreError) -> FieldValue? {
+        try DocumentMapper.convert(value, f, path, docID: docID)
+    }
+
+    /// A JSON value as the typed value a field of mapping `f` indexes, coerced as Elasticsearch
+    /// does; nil when the field keeps no value for it (over `ignore_above`, objects' own types).
+    package static func convert(_ value: JSONValue, _ f: FieldMapping, _ path: String, docID: String) throws(StoreError) -> FieldValue? {
         switch f.type.storage {
         case .string:
             let s: String
@@ -304,7 +314,7 @@ public struct DocumentMapper: Sendable {
             case .uint(let u): s = String(u)
             case .double(let d): s = String(d)
             case .bool(let b): s = b ? "true" : "false"
-            default: throw parseFailure(path, f, value, cause: "unexpected token \(value.tokenName)")
+            default: throw parseFailure(path, f, value, docID: docID, cause: "unexpected token \(value.tokenName)")
             }
             if let limit = f.ignoreAbove, s.count > limit { return nil }
             if f.type == .constantKeyword, let fixed = f.parameters["value"]?.stringValue, fixed != s {
@@ -322,12 +332,12 @@ public struct DocumentMapper: Sendable {
                 } else if let d = Double(s), d.isFinite, abs(d) < 9.2e18 {
                     v = Int64(d.rounded(.towardZero))
                 } else {
-                    throw parseFailure(path, f, value, cause: "For input string: \"\(s)\"")
+                    throw parseFailure(path, f, value, docID: docID, cause: "For input string: \"\(s)\"")
                 }
             case .uint(let u):
-                throw parseFailure(path, f, value, cause: "Value [\(u)] is out of range for a long")
+                throw parseFailure(path, f, value, docID: docID, cause: "Value [\(u)] is out of range for a long")
             default:
-                throw parseFailure(path, f, value, cause: "Current token (\(value.tokenName)) not numeric, can not use numeric value accessors")
+                throw parseFailure(path, f, value, docID: docID, cause: "Current token (\(value.tokenName)) not numeric, can not use numeric value accessors")
             }
             let range: ClosedRange<Int64>
             switch f.type {
@@ -338,7 +348,7 @@ public struct DocumentMapper: Sendable {
             default: range = Int64.min...Int64.max
             }
             guard range.contains(v) else {
-                throw parseFailure(path, f, value, cause: "Value [\(v)] is out of range for \(f.type == .integer ? "an" : "a") \(f.type.rawValue)")
+                throw parseFailure(path, f, value, docID: docID, cause: "Value [\(v)] is out of range for \(f.type == .integer ? "an" : "a") \(f.type.rawValue)")
             }
             return .int(v)
         case .double:
@@ -346,10 +356,10 @@ public struct DocumentMapper: Sendable {
             case .int, .uint, .double:
                 return .double(value.doubleValue!)
             case .string(let s):
-                guard let d = Double(s), d.isFinite else { throw parseFailure(path, f, value, cause: "For input string: \"\(s)\"") }
+                guard let d = Double(s), d.isFinite else { throw parseFailure(path, f, value, docID: docID, cause: "For input string: \"\(s)\"") }
                 return .double(d)
             default:
-                throw parseFailure(path, f, value, cause: "Current token (\(value.tokenName)) not numeric, can not use numeric value accessors")
+                throw parseFailure(path, f, value, docID: docID, cause: "Current token (\(value.tokenName)) not numeric, can not use numeric value accessors")
             }
         case .bool:
             switch value {
@@ -357,29 +367,29 @@ public struct DocumentMapper: Sendable {
             case .string("true"): return .bool(true)
             case .string("false"), .string(""): return .bool(false)
             default:
-                throw parseFailure(path, f, value, cause: "Failed to parse value [\(value.stringValue ?? value.jsonString)] as only [true] or [false] are allowed.")
+                throw parseFailure(path, f, value, docID: docID, cause: "Failed to parse value [\(value.stringValue ?? value.jsonString)] as only [true] or [false] are allowed.")
             }
         case .date:
             let format = f.parameters["format"]?.stringValue
             switch value {
             case .int(let i):
                 if let format, !format.contains("epoch") {
-                    throw parseFailure(path, f, value, cause: "failed to parse date field [\(i)] with format [\(format)]")
+                    throw parseFailure(path, f, value, docID: docID, cause: "failed to parse date field [\(i)] with format [\(format)]")
                 }
                 return .date(format?.hasPrefix("epoch_second") == true ? i * 1000 : i)
             case .double(let d) where d.isFinite && abs(d) < 9.2e18:
                 return .date(Int64(d.rounded(.down)))
             case .string(let s):
                 guard let ms = DateFormatSpec.parse(s, format: format) else {
-                    throw parseFailure(path, f, value, cause: "failed to parse date field [\(s)] with format [\(format ?? "strict_date_optional_time||epoch_millis")]")
+                    throw parseFailure(path, f, value, docID: docID, cause: "failed to parse date field [\(s)] with format [\(format ?? "strict_date_optional_time||epoch_millis")]")
                 }
                 return .date(ms)
             default:
-                throw parseFailure(path, f, value, cause: "failed to parse date field with format [\(format ?? "strict_date_optional_time||epoch_millis")]")
+                throw parseFailure(path, f, value, docID: docID, cause: "failed to parse date field with format [\(format ?? "strict_date_optional_time||epoch_millis")]")
             }
         case .ip:
             guard case .string(let s) = value, let ip = IPAddress(s) else {
-                throw parseFailure(path, f, value, cause: "'\(value.stringValue ?? value.jsonString)' is not an IP string literal.")
+                throw parseFailure(path, f, value, docID: docID, cause: "'\(value.stringValue ?? value.jsonString)' is not an IP string literal.")
             }
             return .ip(ip)
         case .none:

@@ -1,0 +1,99 @@
+public import VigilJSON
+
+/// The `fields` option of searches: per hit, the values of the mapped fields a request names,
+/// read from `_source` and typed by the mapping, as Elasticsearch's fields API returns them.
+///
+/// Patterns may use `*`. Multi-fields (`x.keyword`) and aliases are fields of their own; objects
+/// are not. Values come back as arrays; a keyword value over `ignore_above` is left out, dates
+/// are formatted (`epoch_millis`, `epoch_second`, or ISO 8601 in UTC for the other formats).
+public struct FieldFetcher: Sendable {
+    public struct Request: Sendable, Equatable {
+        public var pattern: String
+        public var format: String?
+
+        public init(pattern: String, format: String? = nil) {
+            self.pattern = pattern
+            self.format = format
+        }
+
+        /// Reads the `fields` array of a request body: names and `{"field": …, "format": …}` objects.
+        public static func parse(_ value: JSONValue) -> [Request]? {
+            guard case .array(let items) = value else { return nil }
+            var out: [Request] = []
+            for item in items {
+                switch item {
+                case .string(let s): out.append(Request(pattern: s))
+                case .object(let o):
+                    guard let field = o["field"]?.stringValue else { return nil }
+                    out.append(Request(pattern: field, format: o["format"]?.stringValue))
+                default: return nil
+                }
+            }
+            return out
+        }
+    }
+
+    struct Target: Sendable {
+        var name: String
+        var sourcePath: String
+        var field: FieldMapping
+        var format: String?
+    }
+
+    let targets: [Target]
+
+    public init(_ requests: [Request], mapping: Mapping) {
+        var out: [Target] = []
+        for (path, field) in mapping.leaves {
+            guard let request = requests.first(where: { Wildcard.matches($0.pattern, path) }) else { continue }
+            var sourcePath = path
+            var typed = field
+            if field.type == .alias {
+                sourcePath = mapping.resolvingAliases(path)
+                guard let target = mapping.field(at: sourcePath), !target.isObject else { continue }
+                typed = target
+            } else if let dot = path.lastIndex(of: "."), let parent = mapping.field(at: String(path[..<dot])), !parent.isObject,
+                parent.fields[String(path[path.index(after: dot)...])] != nil
+            {
+                // A multi-field is indexed from its parent's value.
+                sourcePath = String(path[..<dot])
+            }
+            out.append(Target(name: path, sourcePath: sourcePath, field: typed, format: request.format ?? typed.parameters["format"]?.stringValue))
+        }
+        targets = out
+    }
+
+    /// The fields of one document, by name; empty when it has none of them.
+    public func fetch(_ source: JSONValue) -> JSONObject {
+        var out = JSONObject()
+        for t in targets {
+            var values: [JSONValue] = []
+            func add(_ v: JSONValue) {
+                if case .array(let items) = v {
+                    items.forEach(add)
+                } else if let typed = try? DocumentMapper.convert(v, t.field, t.name, docID: ""), let json = FieldFetcher.json(typed, t) {
+                    values.append(json)
+                }
+            }
+            FieldPath.values(at: t.sourcePath, in: source).forEach(add)
+            if !values.isEmpty { out[t.name] = .array(values) }
+        }
+        return out
+    }
+
+    static func json(_ v: FieldValue, _ t: Target) -> JSONValue? {
+        switch v {
+        case .string(let s): return .string(s)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .bool(let b): return .bool(b)
+        case .ip(let ip): return .string(ip.description)
+        case .date(let ms):
+            switch t.format?.split(separator: "||").first {
+            case "epoch_millis": return .string(String(ms))
+            case "epoch_second": return .string(String(ms / 1000))
+            default: return .string(DateFormats.formatISO(ms))
+            }
+        }
+    }
+}
