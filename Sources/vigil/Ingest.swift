@@ -32,27 +32,19 @@ struct Ingest: AsyncParsableCommand {
     }
 }
 
-/// Where `ingest` sends `_bulk` bodies; returns the number of rejected items.
+/// Where `ingest` sends batches of documents (each one JSON object's bytes).
 protocol BatchSink: Sendable {
-    /// Sends one `_bulk` body; returns (documents sent, documents rejected).
-    func send(_ body: [UInt8], index: String) throws -> (Int, Int)
+    /// Indexes one batch; returns (documents sent, documents rejected).
+    func send(_ documents: [[UInt8]], index: String) throws -> (Int, Int)
     func finish(index: String) throws
 }
 
+/// Straight into a data directory: documents go to the store as they are, no `_bulk` text.
 struct DirectSink: BatchSink {
     let store: Store
 
-    func send(_ body: [UInt8], index: String) throws -> (Int, Int) {
-        var items: [BulkItem] = []
-        var lineStart = 0
-        var isAction = true
-        for i in 0..<body.count where body[i] == 0x0A {
-            if !isAction {
-                items.append(BulkItem(target: index, operation: .index(id: nil, source: Array(body[lineStart..<i]), create: true, ifSeqNo: nil, ifPrimaryTerm: nil)))
-            }
-            isAction.toggle()
-            lineStart = i + 1
-        }
+    func send(_ documents: [[UInt8]], index: String) throws -> (Int, Int) {
+        let items = documents.map { BulkItem(target: index, operation: .index(id: nil, source: $0, create: true, ifSeqNo: nil, ifPrimaryTerm: nil)) }
         let results = store.bulk(items)
         for r in results.prefix(3) where r.error != nil { FileHandleOutput.stderr("rejected: \(r.error!)\n") }
         return (results.count, results.filter { $0.error != nil }.count)
@@ -88,7 +80,15 @@ struct HTTPSink: BatchSink {
         return (status, data.flatMap { try? JSONParser().parse($0) })
     }
 
-    func send(_ body: [UInt8], index: String) throws -> (Int, Int) {
+    func send(_ documents: [[UInt8]], index: String) throws -> (Int, Int) {
+        var body: [UInt8] = []
+        body.reserveCapacity(documents.reduce(0) { $0 + $1.count + 16 })
+        for d in documents {
+            body.append(contentsOf: #"{"create":{}}"#.utf8)
+            body.append(0x0A)
+            body.append(contentsOf: d)
+            body.append(0x0A)
+        }
         let (status, json) = try request(index + "/_bulk", method: "POST", body: body)
         guard status == 200, let items = json?["items"]?.arrayValue else {
             throw ValidationError("_bulk answered \(status): \(json?.jsonString ?? "")")
@@ -138,80 +138,43 @@ struct Progress {
     }
 }
 
-/// Reads event files and sends them as `_bulk` bodies: one reader cuts the files into
-/// bodies, two writers send them, so mapping runs on both cores and one writer's fsync or
+/// Reads event files and sends their documents in batches: two threads each take the next
+/// batch of the file and send it, so mapping runs on both cores and one sender's fsync or
 /// seal never idles the other.
 enum Loader {
     /// Returns the number of rejected documents; `progress` gets each batch's document count.
     static func load(_ files: [String], into sink: any BatchSink, index: String, batch: Int, progress: @escaping @Sendable (Int) -> Void) throws -> Int {
         let errors = Atomic<Int>(0)
         let failure = Mutex<(any Error)?>(nil)
-        let workers = 2
-        let queue = Mutex<[[UInt8]]>([])
-        let filled = DispatchSemaphore(value: 0)
-        let room = DispatchSemaphore(value: workers * 2)
-        // Real threads: `concurrentPerform` runs at most one iteration per core at a time, which
-        // on two cores would leave the second writer waiting for the reader to finish.
-        let finished = DispatchSemaphore(value: 0)
-        @Sendable func work(_ worker: Int) {
-            if worker == 0 {
-                defer {
-                    for _ in 0..<workers {
-                        queue.withLock { $0.append([]) }
-                        filled.signal()
-                    }
-                }
-                do {
-                    for path in files {
-                        let file = try EventFile(path: path)
-                        var pending: [UInt8] = []
-                        var count = 0
-                        func flush() {
-                            room.wait()
-                            queue.withLock { $0.append(pending) }
-                            filled.signal()
-                            pending = []
-                            count = 0
+        for path in files {
+            let file = try EventFile(path: path)
+            let batches = (file.documents.count + batch - 1) / batch
+            let next = Atomic<Int>(0)
+            let finished = DispatchSemaphore(value: 0)
+            let workers = 3
+            // Real threads: each blocks in fsync, which a cooperative pool must not.
+            for _ in 0..<workers {
+                let thread = Thread {
+                    defer { finished.signal() }
+                    while failure.withLock({ $0 == nil }) {
+                        let k = next.add(1, ordering: .relaxed).oldValue
+                        guard k < batches else { return }
+                        let range = k * batch..<min(file.documents.count, (k + 1) * batch)
+                        do {
+                            let (docs, rejected) = try sink.send(range.map { file.line($0) }, index: index)
+                            errors.add(rejected, ordering: .relaxed)
+                            progress(docs)
+                        } catch {
+                            failure.withLock { $0 = error }
                         }
-                        for d in file.documents.indices {
-                            pending.append(contentsOf: #"{"create":{}}"#.utf8)
-                            pending.append(0x0A)
-                            pending.append(contentsOf: file.line(d))
-                            pending.append(0x0A)
-                            count += 1
-                            if count == batch { flush() }
-                        }
-                        if count > 0 { flush() }
-                    }
-                } catch {
-                    failure.withLock { $0 = error }
-                }
-            } else {
-                while true {
-                    filled.wait()
-                    let body = queue.withLock { $0.removeFirst() }
-                    if body.isEmpty { return }
-                    room.signal()
-                    do {
-                        let (docs, rejected) = try sink.send(body, index: index)
-                        errors.add(rejected, ordering: .relaxed)
-                        progress(docs)
-                    } catch {
-                        failure.withLock { $0 = error }
                     }
                 }
+                thread.stackSize = 1 << 20
+                thread.start()
             }
+            for _ in 0..<workers { finished.wait() }
+            if let error = failure.withLock({ $0 }) { throw error }
         }
-        for worker in 0...workers {
-            let thread = Thread {
-                work(worker)
-                finished.signal()
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-        for _ in 0...workers { finished.wait() }
-        if let error = failure.withLock({ $0 }) { throw error }
         return errors.load(ordering: .relaxed)
     }
 }

@@ -43,11 +43,12 @@ public final class EventFile: Sendable {
         try EventFile.withBytes(storage, body)
     }
 
-    /// One event as a line of NDJSON: its bytes as written, or re-encoded when it spans lines.
+    /// One event as a line of NDJSON: its bytes as written, or re-encoded when it spans lines
+    /// (an element of a JSON array may).
     public func line(_ i: Int) -> [UInt8] {
         withBytes { all in
             let doc = UnsafeRawBufferPointer(rebasing: all[documents[i]])
-            guard doc.contains(0x0A) || doc.contains(0x0D), let v = try? JSONParser().parse(doc) else { return Array(doc) }
+            guard format == .array, doc.contains(0x0A) || doc.contains(0x0D), let v = try? JSONParser().parse(doc) else { return Array(doc) }
             return JSONWriter().encode(v)
         }
     }
