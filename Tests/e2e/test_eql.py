@@ -193,3 +193,37 @@ def test_fields_as_in_the_reference(eql_server):
     assert second["fields"]["dll.name"] == ["scrobj.dll"]
     with pytest.raises(elasticsearch.BadRequestError):
         es.eql.search(index=DS, query="any where true", fields=[3])
+
+
+def test_async_search_runs_on_after_the_wait(fresh_server, tmp_path):
+    # Enough generated events that a heavy sequence outlasts a zero wait.
+    import subprocess
+    from vigil_e2e import vigil_bin
+
+    events = tmp_path / "gen.ndjson"
+    subprocess.run([str(vigil_bin()), "gen", "--events", "200000", "--hosts", "5", "--output", str(events)], check=True)
+    subprocess.run([str(vigil_bin()), "ingest", str(events), "--index", "async-gen", "--url", fresh_server.url, "--quiet"],
+                   check=True, capture_output=True)
+    es = make_client(fresh_server)
+    query = "sequence by host.name [any where true] [any where true] [any where true]"
+    expected = es.eql.search(index="async-gen", query=query, size=50)["hits"]
+    started = es.eql.search(index="async-gen", query=query, size=50, wait_for_completion_timeout="0ms")
+    assert started["is_running"] is True and started["is_partial"] is True and "id" in started
+    status = es.eql.get_status(id=started["id"])
+    assert status["id"] == started["id"] and "start_time_in_millis" in status
+    done = es.eql.get(id=started["id"], wait_for_completion_timeout="60s")
+    assert done["is_running"] is False and done["is_partial"] is False
+    assert done["hits"] == expected
+    assert es.eql.get_status(id=started["id"])["completion_status"] == 200
+    # A query that cannot run fails at once, not in the background.
+    with pytest.raises(elasticsearch.BadRequestError):
+        es.eql.search(index="async-gen", query="process where length(process.name, 2) > 1", wait_for_completion_timeout="0ms")
+    # Deleting a running search drops it.
+    again = es.eql.search(index="async-gen", query=query, wait_for_completion_timeout="0ms")
+    assert es.eql.delete(id=again["id"])["acknowledged"] is True
+    with pytest.raises(elasticsearch.NotFoundError):
+        es.eql.get(id=again["id"])
+    # A wait long enough: the answer comes whole, with no id unless kept.
+    quick = es.eql.search(index="async-gen", query='process where process.name == "bash"', wait_for_completion_timeout="30s")
+    assert quick["is_running"] is False and "id" not in quick
+    es.close()

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import VigilEQL
 public import VigilJSON
@@ -13,6 +14,8 @@ extension API {
         var fields: [FieldFetcher.Request] = []
         var keepOnCompletion = false
         var keepAlive: Int64 = 5 * 86_400_000
+        /// Milliseconds to wait before answering with an id while the search goes on; nil waits to the end.
+        var waitForCompletion: Int64?
     }
 
     static func parseEQLRequest(_ body: JSONObject?, params: [String: String]) throws(RequestError) -> EQLSearchRequest {
@@ -47,7 +50,7 @@ extension API {
                 r.options.maxSamplesPerKey = n
             case "keep_on_completion": r.keepOnCompletion = e.value.boolValue ?? false
             case "keep_alive": r.keepAlive = try API.durationMillis(try string(e.value, e.key))
-            case "wait_for_completion_timeout": _ = try API.durationMillis(try string(e.value, e.key))
+            case "wait_for_completion_timeout": r.waitForCompletion = try API.durationMillis(try string(e.value, e.key))
             case "allow_partial_search_results", "allow_partial_sequence_results", "ccs_minimize_roundtrips", "case_sensitive":
                 continue
             case "fields":
@@ -65,6 +68,7 @@ extension API {
         if r.options.size < 0 { throw RequestError.illegalArgument("size must be greater than or equal to 0") }
         if let v = params["keep_on_completion"] { r.keepOnCompletion = v == "true" }
         if let v = params["keep_alive"] { r.keepAlive = try API.durationMillis(v) }
+        if let v = params["wait_for_completion_timeout"] { r.waitForCompletion = try API.durationMillis(v) }
         return r
     }
 
@@ -80,8 +84,23 @@ extension API {
         RequestError(e.typeName, e.description)
     }
 
+    /// An EQL search checked and planned, ready to run: every error a request can cause is
+    /// raised before this exists, so an asynchronous search fails at once or not at all.
+    struct PlannedEQL: Sendable {
+        var plan: EQLPlan
+        var readers: [IndexReader]
+        var mapping: Mapping
+        var request: EQLSearchRequest
+        var started: UInt64
+    }
+
     /// Runs an EQL search on the indices `expression` names; returns the response body.
     static func runEQL(store: Store, expression: String, request r: EQLSearchRequest, options: ResolveOptions) throws -> JSONObject {
+        try runEQL(planEQL(store: store, expression: expression, request: r, options: options))
+    }
+
+    /// Parses, resolves and verifies an EQL search.
+    static func planEQL(store: Store, expression: String, request r: EQLSearchRequest, options: ResolveOptions) throws -> PlannedEQL {
         let started = Clock.monotonicNanos()
         let statement: EQLStatement
         do { statement = try EQLParser.parse(r.query) } catch { throw eqlError(error) }
@@ -95,6 +114,12 @@ extension API {
                 throw RequestError.parsing(error.message)
             }
         }
+        return PlannedEQL(plan: plan, readers: readers, mapping: mapping, request: r, started: started)
+    }
+
+    /// Executes a planned search; returns the response body.
+    static func runEQL(_ planned: PlannedEQL) throws -> JSONObject {
+        let (plan, readers, mapping, r, started) = (planned.plan, planned.readers, planned.mapping, planned.request, planned.started)
         let result: EQLResult
         do { result = try EQLExecutor(readers: readers, options: r.options).run(plan) } catch { throw eqlError(error) }
         let fetcher = r.fields.isEmpty ? nil : FieldFetcher(r.fields, mapping: mapping)
@@ -141,34 +166,71 @@ extension API {
         let r = try API.parseEQLRequest(try req.jsonBody(), params: req.params)
         let options = try resolveOptions(req)
         let store = self.store
-        var body = try await blocking { try API.runEQL(store: store, expression: expression, request: r, options: options) }
-        if r.keepOnCompletion {
-            let id = EQLResults.shared.keep(body, keepAlive: r.keepAlive)
-            body["id"] = .string(id)
-            var reordered = JSONObject()
-            reordered["id"] = .string(id)
-            for e in body.entries where e.key != "id" { reordered[e.key] = e.value }
-            body = reordered
+        guard let wait = r.waitForCompletion else {
+            let body = try await blocking { try API.runEQL(store: store, expression: expression, request: r, options: options) }
+            guard r.keepOnCompletion else { return .json(.object(body)) }
+            let id = EQLResults.shared.keep(.done(body), keepAlive: r.keepAlive)
+            return .json(.object(API.withID(id, body)))
         }
-        return .json(.object(body))
+        // Asynchronous: checked here, then run on its own while the request waits at most `wait`.
+        let planned = try await blocking { try API.planEQL(store: store, expression: expression, request: r, options: options) }
+        let (id, search) = EQLResults.shared.start(keepAlive: r.keepAlive)
+        DispatchQueue.global().async {
+            let outcome: EQLResults.Outcome
+            do {
+                outcome = .done(try API.runEQL(planned))
+            } catch let e as any ElasticsearchError {
+                outcome = .failed(ErrorBody.full(e), status: e.status)
+            } catch {
+                outcome = .failed(ErrorBody.full(RequestError("exception", "\(error)", status: 500)), status: 500)
+            }
+            EQLResults.shared.finish(id, outcome)
+        }
+        await search.wait(upToMillis: wait)
+        guard let entry = EQLResults.shared.get(id) else { throw API.eqlMissing(id) }
+        if case .running = entry.outcome { return API.eqlResponse(id, entry) }
+        // Finished in time: kept only when asked to.
+        if !r.keepOnCompletion { _ = EQLResults.shared.remove(id) }
+        return API.eqlResponse(r.keepOnCompletion ? id : nil, entry)
     }
 
-    func eqlGet(_ id: String) throws -> ESResponse {
-        guard let stored = EQLResults.shared.get(id) else { throw API.eqlMissing(id) }
-        var o = JSONObject()
-        o["id"] = .string(id)
-        for e in stored.body.entries { o[e.key] = e.value }
-        return .json(.object(o))
+    func eqlGet(_ req: ESRequest, _ id: String) async throws -> ESResponse {
+        var keepAlive: Int64?
+        if let v = req.params["keep_alive"] { keepAlive = try API.durationMillis(v) }
+        guard let entry = EQLResults.shared.get(id, extendingTo: keepAlive) else { throw API.eqlMissing(id) }
+        if case .running = entry.outcome, let v = req.params["wait_for_completion_timeout"] {
+            await entry.search.wait(upToMillis: try API.durationMillis(v))
+            guard let now = EQLResults.shared.get(id) else { throw API.eqlMissing(id) }
+            return API.eqlResponse(id, now)
+        }
+        return API.eqlResponse(id, entry)
     }
 
     func eqlStatus(_ id: String) throws -> ESResponse {
-        guard let stored = EQLResults.shared.get(id) else { throw API.eqlMissing(id) }
-        return .json([
-            "id": .string(id), "is_running": false, "is_partial": false,
-            "expiration_time_in_millis": .int(stored.expires), "completion_status": 200,
-        ])
+        guard let entry = EQLResults.shared.get(id) else { throw API.eqlMissing(id) }
+        var o = JSONObject()
+        o["id"] = .string(id)
+        switch entry.outcome {
+        case .running:
+            o["is_running"] = true
+            o["is_partial"] = true
+            o["start_time_in_millis"] = .int(entry.started)
+            o["expiration_time_in_millis"] = .int(entry.expires)
+        case .done:
+            o["is_running"] = false
+            o["is_partial"] = false
+            o["expiration_time_in_millis"] = .int(entry.expires)
+            o["completion_status"] = 200
+        case .failed(_, let status):
+            o["is_running"] = false
+            o["is_partial"] = true
+            o["expiration_time_in_millis"] = .int(entry.expires)
+            o["completion_status"] = .int(Int64(status))
+        }
+        return .json(.object(o))
     }
 
+    /// Removes a kept search; a running one goes on but its result is dropped.
     func eqlDelete(_ id: String) throws -> ESResponse {
         guard EQLResults.shared.remove(id) else { throw API.eqlMissing(id) }
         return .json(["acknowledged": true])
@@ -177,42 +239,143 @@ extension API {
     static func eqlMissing(_ id: String) -> RequestError {
         RequestError("resource_not_found_exception", id, status: 404)
     }
+
+    /// A kept search as the get API shows it: still running, its results, or its failure.
+    static func eqlResponse(_ id: String?, _ entry: EQLResults.Entry) -> ESResponse {
+        switch entry.outcome {
+        case .running:
+            var o = JSONObject()
+            if let id { o["id"] = .string(id) }
+            o["is_partial"] = true
+            o["is_running"] = true
+            o["took"] = .int(max(0, Clock.nowMillis() - entry.started))
+            o["timed_out"] = false
+            return .json(.object(o))
+        case .done(let body):
+            return .json(.object(id.map { withID($0, body) } ?? body))
+        case .failed(let error, let status):
+            return .json(error, status: status)
+        }
+    }
+
+    /// The body with `id` first, as Elasticsearch orders it.
+    static func withID(_ id: String, _ body: JSONObject) -> JSONObject {
+        var o = JSONObject()
+        o["id"] = .string(id)
+        for e in body.entries where e.key != "id" { o[e.key] = e.value }
+        return o
+    }
 }
 
-/// Results kept with `keep_on_completion`, until their `keep_alive` passes.
+/// EQL searches kept by id: asynchronous ones, running or finished, and finished ones kept with
+/// `keep_on_completion`, each until its `keep_alive` passes. In memory: lost on restart.
 final class EQLResults: Sendable {
     static let shared = EQLResults()
 
-    struct Stored {
-        var body: JSONObject
-        /// Epoch milliseconds.
-        var expires: Int64
+    enum Outcome: Sendable {
+        case running
+        case done(JSONObject)
+        /// The error body and its HTTP status.
+        case failed(JSONValue, status: Int)
     }
 
-    private let results = Mutex<[String: Stored]>([:])
+    struct Entry: Sendable {
+        var outcome: Outcome
+        /// Epoch milliseconds.
+        var started: Int64
+        var expires: Int64
+        var search: Completion
+    }
 
-    func keep(_ body: JSONObject, keepAlive: Int64) -> String {
+    private let entries = Mutex<[String: Entry]>([:])
+
+    /// Registers a running search.
+    func start(keepAlive: Int64) -> (String, Completion) {
+        let completion = Completion()
+        let id = keep(.running, keepAlive: keepAlive, completion: completion)
+        return (id, completion)
+    }
+
+    func keep(_ outcome: Outcome, keepAlive: Int64, completion: Completion = Completion()) -> String {
         let id = DocumentID.generate() + DocumentID.generate()
         let now = Clock.nowMillis()
-        results.withLock { r in
+        if case .running = outcome {} else { completion.finish() }
+        entries.withLock { r in
             r = r.filter { $0.value.expires > now }
-            r[id] = Stored(body: body, expires: now + keepAlive)
+            r[id] = Entry(outcome: outcome, started: now, expires: now + keepAlive, search: completion)
         }
         return id
     }
 
-    func get(_ id: String) -> Stored? {
+    /// Records a search's outcome (nothing when it was deleted meanwhile) and wakes its waiters.
+    func finish(_ id: String, _ outcome: Outcome) {
+        let completion = entries.withLock { r -> Completion? in
+            guard r[id] != nil else { return nil }
+            r[id]!.outcome = outcome
+            return r[id]!.search
+        }
+        completion?.finish()
+    }
+
+    func get(_ id: String, extendingTo keepAlive: Int64? = nil) -> Entry? {
         let now = Clock.nowMillis()
-        return results.withLock { r in
-            guard let s = r[id], s.expires > now else {
+        return entries.withLock { r in
+            guard var e = r[id], e.expires > now else {
                 r[id] = nil
                 return nil
             }
-            return s
+            if let keepAlive {
+                e.expires = now + keepAlive
+                r[id] = e
+            }
+            return e
         }
     }
 
-    func remove(_ id: String) -> Bool { results.withLock { $0.removeValue(forKey: id) != nil } }
+    func remove(_ id: String) -> Bool { entries.withLock { $0.removeValue(forKey: id) != nil } }
+}
+
+/// The end of one search, awaited with a time limit.
+final class Completion: Sendable {
+    private let state = Mutex<(done: Bool, waiters: [Int: CheckedContinuation<Void, Never>], next: Int)>((false, [:], 0))
+
+    func finish() {
+        let waiters = state.withLock { s in
+            s.done = true
+            defer { s.waiters = [:] }
+            return Array(s.waiters.values)
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Returns when the search has finished or `millis` have passed, whichever is first.
+    func wait(upToMillis millis: Int64) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.finished() }
+            group.addTask { try? await Task.sleep(nanoseconds: UInt64(max(0, millis)) * 1_000_000) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func finished() async {
+        let key = state.withLock { s in
+            s.next += 1
+            return s.next
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { s -> Bool in
+                    if s.done || Task.isCancelled { return true }
+                    s.waiters[key] = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: key) }?.resume()
+        }
+    }
 }
 
 /// `_eql/search` without HTTP, for the command line: the same request body, the same response.

@@ -61,7 +61,7 @@ struct API: Sendable {
         // EQL
         r.add(["GET", "POST"], "/{index}/_eql/search") { req, c in try await eqlSearch(req, expression: c[0]) }
         r.add(["GET"], "/_eql/search/status/{id}") { _, c in try eqlStatus(c[0]) }
-        r.add(["GET"], "/_eql/search/{id}") { _, c in try eqlGet(c[0]) }
+        r.add(["GET"], "/_eql/search/{id}") { req, c in try await eqlGet(req, c[0]) }
         r.add(["DELETE"], "/_eql/search/{id}") { _, c in try eqlDelete(c[0]) }
         // Cat and cluster
         r.add(["GET"], "/_cat/indices") { req, _ in try await catIndices(req, expression: nil) }
