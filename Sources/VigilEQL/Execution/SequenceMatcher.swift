@@ -73,14 +73,18 @@ struct SequenceMatcher {
         let positive = stages.indices.filter { !stages[$0].missing }
         guard !positive.isEmpty else { return [] }
         prepareTiebreakers()
+        // Every stage's matches first, so the timeline is allocated once at its largest size.
+        let maps = positive.map { bitmaps(stages[$0].condition) }
+        let untilMaps = until.map { bitmaps($0.condition) }
         var entries: [Entry] = []
+        entries.reserveCapacity((maps + (untilMaps.map { [$0] } ?? [])).reduce(0) { total, m in total + m.reduce(0) { $0 + $1.cardinality } })
         // The first stage's keys bound every later stage: an event whose key never started a
         // sequence cannot extend one (this keeps few-to-many sequences cheap).
         for (k, s) in positive.enumerated() {
-            append(stages[s], stage: Int32(k), into: &entries)
+            append(stages[s], maps[k], stage: Int32(k), into: &entries)
             if k == 0 { keys.lookupOnly = true }
         }
-        if let until { append(until, stage: -1, into: &entries) }
+        if let until, let untilMaps { append(until, untilMaps, stage: -1, into: &entries) }
         // Segments arrive nearly in time order, which the (stable, run-aware) sort exploits.
         entries.sort { a, b in
             if a.timestamp != b.timestamp { return a.timestamp < b.timestamp }
@@ -198,10 +202,9 @@ struct SequenceMatcher {
         return out.withLock { $0 }
     }
 
-    /// Appends the stage's (event, key) entries (after the first stage, only for keys it started).
-    private mutating func append(_ stage: StagePlan, stage index: Int32, into entries: inout [Entry]) {
-        let maps = bitmaps(stage.condition)
-        entries.reserveCapacity(entries.count + maps.reduce(0) { $0 + $1.cardinality })
+    /// Appends the stage's (event, key) entries for its matches `maps` (per part; after the first
+    /// stage, only for keys it started).
+    private mutating func append(_ stage: StagePlan, _ maps: [Bitmap], stage index: Int32, into entries: inout [Entry]) {
         for (k, part) in parts.enumerated() where !maps[k].isEmpty {
             let seg = executor.readers[part.reader].segments[part.segment].segment
             let stamps = seg.columns[executor.options.timestampField]
@@ -369,7 +372,7 @@ struct SequenceMatcher {
     private mutating func missingStamps(_ s: Int) -> [Int32: [Int64]] {
         if let hit = missingCache[s] { return hit }
         var entries: [Entry] = []
-        append(stages[s], stage: Int32(s), into: &entries)
+        append(stages[s], bitmaps(stages[s].condition), stage: Int32(s), into: &entries)
         var out: [Int32: [Int64]] = [:]
         for e in entries { out[e.key, default: []].append(e.timestamp) }
         for k in out.keys { out[k]!.sort() }
