@@ -81,10 +81,11 @@ public struct OfflineHunt {
         var bases: [Int] = []
         var base = 0
         var found: UInt64 = 0
+        let ordinals = Ordinals()
         for file in files {
             bases.append(base)
             let search = prefilter ? OfflineHunt.search(for: stages, in: file) : nil
-            let (l, r) = load(file, base: base, search: search, projector: projector, found: &found, into: index)
+            let (l, r) = load(file, base: base, search: search, projector: projector, found: &found, into: index, ordinals: ordinals)
             loaded += l
             rejected += r
             base += file.documents.count
@@ -104,8 +105,9 @@ public struct OfflineHunt {
         if ProcessInfo.processInfo.environment["VIGIL_HUNT_TIMING"] != nil {
             FileHandle.standardError.write("load \((t1 - t0) / 1_000_000) ms, refresh \((t2 - t1) / 1_000_000) ms, query \((t3 - t2) / 1_000_000) ms, \(loaded) loaded\n".data(using: .utf8)!)
         }
+        let bySeqNo = ordinals.all
         func locate(_ e: EventRef) -> EventLocation {
-            let ordinal = Int(reader.segments[e.segment].segment.id(e.doc))!
+            let ordinal = Int(bySeqNo[Int(e.seqNo)])
             let f = bases.lastIndex { $0 <= ordinal }!
             return EventLocation(file: f, document: ordinal - bases[f])
         }
@@ -150,16 +152,18 @@ public struct OfflineHunt {
     /// event is loaded: a field is mapped by its first value in the file, as a full load would
     /// map it, not by its first value among the candidates. Loading more events than the
     /// candidates never changes an answer.
-    private func load(_ file: EventFile, base: Int, search: NeedleSearch?, projector: JSONProjector, found: inout UInt64, into index: Index) -> (Int, Int) {
+    private func load(_ file: EventFile, base: Int, search: NeedleSearch?, projector: JSONProjector, found: inout UInt64, into index: Index, ordinals: Ordinals) -> (Int, Int) {
         var seeded = 0
         var seedItems: [WriteOperation] = []
         var seedMalformed = 0
+        var seedOrdinals: [Int32] = []
         file.withBytes { bytes in
             var narrow: [UInt8] = []
             while found != projector.allPaths, seeded < file.documents.count {
                 narrow.removeAll(keepingCapacity: true)
                 if projector.project(UnsafeRawBufferPointer(rebasing: bytes[file.documents[seeded]]), into: &narrow, found: &found) {
-                    seedItems.append(.index(id: String(base + seeded), source: narrow, create: true, ifSeqNo: nil, ifPrimaryTerm: nil))
+                    seedItems.append(.index(id: nil, source: narrow, create: true, ifSeqNo: nil, ifPrimaryTerm: nil))
+                    seedOrdinals.append(Int32(base + seeded))
                 } else {
                     seedMalformed += 1
                 }
@@ -167,6 +171,7 @@ public struct OfflineHunt {
             }
         }
         let seedResults = seedItems.isEmpty ? [] : index.write(seedItems)
+        ordinals.record(seedResults, seedOrdinals)
         let first = seeded
         let chunk = 4096
         let chunks = (file.documents.count - first + chunk - 1) / chunk
@@ -183,6 +188,7 @@ public struct OfflineHunt {
                 guard k < chunks else { return }
                 let range = first + k * chunk..<min(file.documents.count, first + (k + 1) * chunk)
                 var items: [WriteOperation] = []
+                var itemOrdinals: [Int32] = []
                 var malformed = 0
                 file.withBytes { bytes in
                     if let search {
@@ -195,7 +201,8 @@ public struct OfflineHunt {
                             malformed += 1
                             continue
                         }
-                        items.append(.index(id: String(base + d), source: narrow, create: true, ifSeqNo: nil, ifPrimaryTerm: nil))
+                        items.append(.index(id: nil, source: narrow, create: true, ifSeqNo: nil, ifPrimaryTerm: nil))
+                        itemOrdinals.append(Int32(base + d))
                     }
                 }
                 // Mapped here in parallel; applied in file order.
@@ -204,6 +211,7 @@ public struct OfflineHunt {
                 while turn.withLock({ $0 }) != k { turnChanged.wait() }
                 turnChanged.unlock()
                 let results = index.commit(prepared)
+                ordinals.record(results, itemOrdinals)
                 turnChanged.lock()
                 turn.withLock { $0 = k + 1 }
                 turnChanged.broadcast()
@@ -213,5 +221,24 @@ public struct OfflineHunt {
             }
         }
         return (loaded.load(ordering: .relaxed), rejected.load(ordering: .relaxed))
+    }
+
+    /// Which event of the files each loaded document is, by its sequence number: documents get
+    /// generated ids (which cost the store no lookups), and the results of each write say
+    /// which sequence number each took.
+    final class Ordinals: Sendable {
+        private let bySeqNo = Mutex<[Int32]>([])
+
+        func record(_ results: [WriteResult], _ ordinals: [Int32]) {
+            bySeqNo.withLock { all in
+                for (r, o) in zip(results, ordinals) where r.error == nil {
+                    let n = Int(r.seqNo)
+                    if n >= all.count { all.append(contentsOf: repeatElement(-1, count: n - all.count + 1)) }
+                    all[n] = o
+                }
+            }
+        }
+
+        var all: [Int32] { bySeqNo.withLock { $0 } }
     }
 }
