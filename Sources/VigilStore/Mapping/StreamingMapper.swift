@@ -336,9 +336,9 @@ struct StreamingMapper {
             return true
         case .ip:
             guard c == UInt8(ascii: "\""), let (start, length) = s.stringValue() else { return false }
-            let text = s.tape.bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<(start + length)]), as: UTF8.self) }
+            let parsed = s.tape.bytes.withUnsafeBufferPointer { IPAddress(utf8: UnsafeBufferPointer(rebasing: $0[start..<(start + length)])) }
             s.tape.bytes.removeSubrange(start...)
-            guard let ip = IPAddress(text) else { return false }
+            guard let ip = parsed else { return false }
             s.tape.add(slot, .ip, Int64(bitPattern: ip.high), Int64(bitPattern: ip.low))
             return true
         case .unknown, .object:

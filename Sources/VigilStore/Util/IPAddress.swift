@@ -36,6 +36,38 @@ public struct IPAddress: Sendable, Hashable, Comparable {
         low = l
     }
 
+    /// An address from its UTF-8 text; dotted-quad IPv4 is read straight from the bytes (as
+    /// strictly as `inet_pton`: four decimal parts up to 255, no leading zeros), anything else
+    /// through `init(_:)`.
+    public init?(utf8 p: UnsafeBufferPointer<UInt8>) {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var plain = true
+        for b in p {
+            if b >= 0x30 && b <= 0x39 {
+                if digits > 0 && part == 0 { plain = false; break }
+                part = part * 10 + UInt32(b - 0x30)
+                digits += 1
+                if part > 255 { plain = false; break }
+            } else if b == UInt8(ascii: "."), digits > 0, parts < 3 {
+                value = value << 8 | part
+                parts += 1
+                part = 0
+                digits = 0
+            } else {
+                plain = false
+                break
+            }
+        }
+        if plain, parts == 3, digits > 0 {
+            self.init(high: 0, low: 0x0000_FFFF_0000_0000 | UInt64(value << 8 | part))
+        } else {
+            self.init(String(decoding: p, as: UTF8.self))
+        }
+    }
+
     public var isIPv4: Bool { high == 0 && low >> 32 == 0xFFFF }
 
     public static func < (a: IPAddress, b: IPAddress) -> Bool {
