@@ -22,7 +22,7 @@ public enum RequiredText {
     ///
     /// JSON may write the same text with `\u` escapes or `\/`, and two non-ASCII letters (`İ`,
     /// U+0130, and the Kelvin sign) fold to ASCII ones: a searcher treats events containing any of
-    /// `escapeMarkers` as candidates whatever their needles.
+    /// `escapeMarkers(for:)` as candidates whatever their needles.
     public static func stages(of statement: EQLStatement, eventCategoryField: String) -> [[[Needle]]] {
         func stage(_ f: EventFilter) -> [[Needle]] {
             var groups = required(f.condition)
@@ -41,8 +41,15 @@ public enum RequiredText {
         }
     }
 
-    /// Byte strings whose presence makes an event a candidate whatever the needles (see `stages`).
-    public static let escapeMarkers: [[UInt8]] = [Array(#"\u"#.utf8), Array(#"\/"#.utf8), [0xC4, 0xB0], [0xE2, 0x84, 0xAA]]
+    /// Byte strings whose presence makes an event a candidate whatever `needles` (see `stages`):
+    /// a `\u` escape always; `\/` when a needle holds a `/`; for case-insensitive needles, `İ`
+    /// and the Kelvin sign, which lowercase to ASCII letters.
+    public static func escapeMarkers(for needles: [Needle]) -> [[UInt8]] {
+        var out = [Array(#"\u"#.utf8)]
+        if needles.contains(where: { $0.bytes.contains(UInt8(ascii: "/")) }) { out.append(Array(#"\/"#.utf8)) }
+        if needles.contains(where: \.caseInsensitive) { out += [[0xC4, 0xB0], [0xE2, 0x84, 0xAA]] }
+        return out
+    }
 
     /// Every field the statement reads, as written: conditions, join keys, `.keyword`'s parents.
     public static func fields(of statement: EQLStatement) -> Set<String> {

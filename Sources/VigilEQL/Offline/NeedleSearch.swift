@@ -19,7 +19,9 @@ struct NeedleSearch {
 
     init(needles: [RequiredText.Needle], frequencies: [Int], stages: [[[RequiredText.Needle]]] = []) {
         markerStart = needles.count
-        self.needles = needles + RequiredText.escapeMarkers.map { RequiredText.Needle(bytes: $0, caseInsensitive: false, endsValue: false) }
+        // Every stage's needles decide the markers: `confirm` checks them all.
+        let all = needles + stages.flatMap { $0.flatMap { $0 } }
+        self.needles = needles + RequiredText.escapeMarkers(for: all).map { RequiredText.Needle(bytes: $0, caseInsensitive: false, endsValue: false) }
         anchors = self.needles.map { NeedleSearch.anchor($0, frequencies: frequencies) }
         self.stages = stages
     }
@@ -110,7 +112,11 @@ struct NeedleSearch {
         let folded = needle.caseInsensitive
         return needle.bytes.withUnsafeBytes { nb -> Int? in
             @inline(__always) func same(_ s: Int) -> Bool {
-                if !folded { return memcmp(base + s, nb.baseAddress!, n) == 0 }
+                if !folded {
+                    // Needles are short: an inline compare beats a call.
+                    for k in 0..<n where base.load(fromByteOffset: s + k, as: UInt8.self) != nb[k] { return false }
+                    return true
+                }
                 for k in 0..<n {
                     let b = base.load(fromByteOffset: s + k, as: UInt8.self)
                     if (isLetter(b) ? b | 0x20 : b) != nb[k] { return false }
