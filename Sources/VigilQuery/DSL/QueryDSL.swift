@@ -62,19 +62,37 @@ public struct QueryDSL {
             guard case .object(let b) = body else { throw QueryDSLError("[bool] query malformed") }
             var all: [Expr] = []
             var should: [Expr] = []
+            var required = false
+            var minimumShouldMatch: Int?
             for e in b.entries {
                 let clauses = e.value.arrayValue ?? [e.value]
                 switch e.key {
-                case "must", "filter": for c in clauses { all.append(.isTrue(try translate(c))) }
+                case "must", "filter":
+                    required = true
+                    for c in clauses { all.append(.isTrue(try translate(c))) }
                 case "must_not": for c in clauses { all.append(.not(.isTrue(try translate(c)))) }
                 case "should": for c in clauses { should.append(.isTrue(try translate(c))) }
-                case "minimum_should_match", "boost", "_name": continue
+                case "minimum_should_match":
+                    guard let n = e.value.int64Value ?? e.value.stringValue.flatMap({ Int64($0) }) else {
+                        throw QueryDSLError("[bool] minimum_should_match [\(e.value.jsonString)] is not supported yet by Vigil (only a number)")
+                    }
+                    minimumShouldMatch = Int(clamping: n)
+                case "boost", "_name": continue
                 default: throw QueryDSLError("[bool] query does not support [\(e.key)]")
                 }
             }
+            // As Elasticsearch: `should` clauses are optional beside `must`/`filter` unless
+            // `minimum_should_match` says otherwise; alone, one of them must match.
+            let needed = minimumShouldMatch.map { $0 < 0 ? max(0, should.count + $0) : $0 } ?? (required ? 0 : 1)
+            if !should.isEmpty && needed > 0 {
+                guard needed <= 1 || needed <= should.count else { return .literal(.bool(false)) }
+                guard needed == 1 else {
+                    throw QueryDSLError("[bool] minimum_should_match above 1 is not supported yet by Vigil")
+                }
+                all.append(.or(should))
+            }
             // A document either matches a DSL clause or not: a null (missing field) is no match,
             // also under `must_not`.
-            if !should.isEmpty { all.append(.or(should)) }
             return all.isEmpty ? .literal(.bool(true)) : .and(all)
         default:
             throw QueryDSLError("query [\(clause.key)] is not supported yet by Vigil in this context")

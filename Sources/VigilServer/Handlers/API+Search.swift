@@ -1,4 +1,5 @@
 import VigilJSON
+import VigilQuery
 import VigilStore
 
 extension API {
@@ -49,17 +50,55 @@ extension API {
         return specs
     }
 
-    /// Only `match_all` until the search languages arrive; other queries are refused clearly.
-    static func checkQuery(_ query: JSONValue?) throws(RequestError) {
-        guard let query else { return }
+    /// The documents `query` matches in each segment of each reader (live ones only); nil for
+    /// every live document (no query, or `match_all`). The query DSL covers `match_all`,
+    /// `match_none`, `term`, `terms`, `range`, `exists` and `bool` for now; other known queries
+    /// are refused clearly, unknown ones as Elasticsearch does.
+    static func matching(_ query: JSONValue?, readers: [IndexReader]) throws(RequestError) -> [[Bitmap]]? {
+        guard let query else { return nil }
         guard case .object(let o) = query, o.count == 1, let e = o.entries.first else {
             throw RequestError.parsing("query malformed, must start with start_object")
         }
-        guard e.key == "match_all" else {
-            if !API.elasticsearchQueries.contains(e.key) {
-                throw RequestError("parsing_exception", "unknown query [\(e.key)]", details: ["line": 1, "col": 1])
+        if e.key == "match_all" { return nil }
+        try API.checkQueryNames(query)
+        var out: [[Bitmap]] = []
+        for r in readers {
+            let expr: Expr
+            do { expr = try QueryDSL(mapping: r.mapping).translate(query) } catch { throw RequestError.parsing(error.message) }
+            out.append(r.segments.map { live in
+                var hits = SegmentFilter(segment: live.segment).matching(expr)
+                hits.subtract(live.deletes)
+                return hits
+            })
+        }
+        return out
+    }
+
+    /// Unknown query names anywhere in a query are `parsing_exception`s, as Elasticsearch words them.
+    static func checkQueryNames(_ query: JSONValue) throws(RequestError) {
+        guard case .object(let o) = query, let e = o.entries.first else { return }
+        guard API.elasticsearchQueries.contains(e.key) else {
+            throw RequestError("parsing_exception", "unknown query [\(e.key)]", details: ["line": 1, "col": 1])
+        }
+        if e.key == "bool", case .object(let b) = e.value {
+            for clause in b.entries where ["must", "filter", "should", "must_not"].contains(clause.key) {
+                for q in clause.value.arrayValue ?? [clause.value] { try checkQueryNames(q) }
             }
-            throw RequestError("parsing_exception", "query [\(e.key)] is not supported yet by Vigil: only [match_all] is (see the README's not-yet list)")
+        }
+    }
+
+    /// Whether a query scores every hit the same, and with what: `match_all` 1, a `bool` of only
+    /// `filter` and `must_not` clauses 0. Other queries score by relevance, which Vigil does
+    /// not compute yet.
+    static func constantScore(_ query: JSONValue?) -> Double? {
+        guard let query else { return 1 }
+        guard case .object(let o) = query, let e = o.entries.first else { return nil }
+        switch e.key {
+        case "match_all": return 1
+        case "bool":
+            guard case .object(let b) = e.value else { return nil }
+            return b.entries.allSatisfy { ["filter", "must_not", "boost", "_name"].contains($0.key) } ? 0 : nil
+        default: return nil
         }
     }
 
@@ -137,7 +176,6 @@ extension API {
         if req.params["_source"] == "false" { s.sourceEnabled = false }
         if let f = try sourceFilter(req) { s.source = f }
         s.query = body?["query"]
-        try API.checkQuery(s.query)
         return s
     }
 
@@ -199,16 +237,26 @@ extension API {
         let s = try parseSearch(req)
         let indices = try store.resolve(expression ?? "_all", options: resolveOptions(req))
         let readers = try await blocking { try indices.map { try $0.searchReader() } }
-        let total = readers.reduce(0) { $0 + $1.liveCount }
         let specs = s.sort.filter { $0.field != "_score" }
         let sorted = !s.sort.isEmpty && !(s.sort.count == 1 && s.sort[0].field == "_score")
+        if let q = s.query { try API.checkQueryNames(q) }
+        let score = API.constantScore(s.query)
+        if score == nil && !sorted {
+            throw RequestError("parsing_exception", "relevance scoring is not supported yet by Vigil: use a [bool] query of [filter] and [must_not] clauses (score 0), or sort by a field (see the README's not-yet list)")
+        }
+        let query = s.query
+        let matched = try await blocking { try API.matching(query, readers: readers) }
+        func live(_ ri: Int, _ si: Int, _ doc: Int) -> Bool {
+            matched.map { $0[ri][si].contains(doc) } ?? readers[ri].segments[si].isLive(doc)
+        }
+        let total = matched.map { $0.reduce(0) { $0 + $1.reduce(0) { $0 + $1.cardinality } } } ?? readers.reduce(0) { $0 + $1.liveCount }
         let wanted = s.from + s.size
         var picked: [Candidate] = []
         if wanted > 0 {
             if !sorted || specs.allSatisfy({ $0.field == "_doc" }) {
                 outer: for (ri, r) in readers.enumerated() {
                     for (si, seg) in r.segments.enumerated() {
-                        for doc in 0..<seg.segment.docCount where seg.isLive(doc) {
+                        for doc in 0..<seg.segment.docCount where live(ri, si, doc) {
                             picked.append(Candidate(reader: ri, segment: si, doc: doc, keys: specs.map { _ in .missing }))
                             if picked.count >= wanted { break outer }
                         }
@@ -220,7 +268,7 @@ extension API {
                 for (ri, r) in readers.enumerated() {
                     for (si, seg) in r.segments.enumerated() {
                         let columns = specs.map { seg.segment.columns[$0.field] }
-                        for doc in 0..<seg.segment.docCount where seg.isLive(doc) {
+                        for doc in 0..<seg.segment.docCount where live(ri, si, doc) {
                             let keys = specs.enumerated().map { (k, spec) -> SortKey in
                                 spec.field == "_doc" ? .int(Int64(doc)) : API.sortKey(columns[k], doc, descending: spec.descending)
                             }
@@ -238,7 +286,7 @@ extension API {
             var o = JSONObject()
             o["_index"] = .string(readers[c.reader].index)
             o["_id"] = .string(seg.id(c.doc))
-            o["_score"] = sorted ? .null : 1.0
+            o["_score"] = sorted ? .null : .double(score ?? 0)
             if s.sourceEnabled {
                 var source = seg.source(c.doc).withMemoryRebound(to: UInt8.self) { (try? JSONParser().parse($0)) ?? .null }
                 if let f = s.source { source = f.apply(source) }
@@ -251,7 +299,7 @@ extension API {
         if let limit = s.trackTotalHits {
             hitsObject["total"] = total > limit ? ["value": .int(Int64(limit)), "relation": "gte"] : ["value": .int(Int64(total)), "relation": "eq"]
         }
-        hitsObject["max_score"] = sorted || total == 0 ? .null : 1.0
+        hitsObject["max_score"] = sorted || total == 0 ? .null : .double(score ?? 0)
         hitsObject["hits"] = .array(hits)
         return .json([
             "took": .int(Int64((Clock.monotonicNanos() - started) / 1_000_000)),
@@ -269,10 +317,11 @@ extension API {
         for e in body?.entries ?? [] where e.key != "query" {
             throw RequestError("parsing_exception", "request does not support [\(e.key)]")
         }
-        try API.checkQuery(body?["query"])
         let indices = try store.resolve(expression ?? "_all", options: resolveOptions(req))
         let readers = try await blocking { try indices.map { try $0.searchReader() } }
-        let total = readers.reduce(0) { $0 + $1.liveCount }
+        let query = body?["query"]
+        let matched = try await blocking { try API.matching(query, readers: readers) }
+        let total = matched.map { $0.reduce(0) { $0 + $1.reduce(0) { $0 + $1.cardinality } } } ?? readers.reduce(0) { $0 + $1.liveCount }
         return .json([
             "count": .int(Int64(total)),
             "_shards": ["total": .int(Int64(indices.count)), "successful": .int(Int64(indices.count)), "skipped": 0, "failed": 0],
