@@ -109,15 +109,20 @@ import Testing
         }
     }
 
-    @Test func marksTheEventsHoldingHits() {
-        let docs = [#"{"a":"bash"}"#, #"{"bash":2}"#, #"{"a":"zsh"}"#, #"{"a":"b\u0061sh"}"#, #"{"a":["x","bash"]}"#]
-        let text = Array(docs.joined(separator: "\n").utf8)
+    /// The documents as NDJSON text and each one's byte range in it.
+    func lines(_ docs: [String]) -> ([UInt8], [Range<Int>]) {
         var ranges: [Range<Int>] = []
         var at = 0
         for d in docs {
             ranges.append(at..<at + d.utf8.count)
             at += d.utf8.count + 1
         }
+        return (Array(docs.joined(separator: "\n").utf8), ranges)
+    }
+
+    @Test func marksTheEventsHoldingHits() {
+        let docs = [#"{"a":"bash"}"#, #"{"bash":2}"#, #"{"a":"zsh"}"#, #"{"a":"b\u0061sh"}"#, #"{"a":["x","bash"]}"#]
+        let (text, ranges) = lines(docs)
         let search = NeedleSearch(needles: [needle(#""bash""#, ends: true)], frequencies: [Int](repeating: 1, count: 256))
         var candidate = [Bool](repeating: false, count: 4)
         text.withUnsafeBytes { search.mark($0, documents: ranges, range: 1..<5, candidate: &candidate) }
@@ -128,13 +133,7 @@ import Testing
 extension NeedleSearchTests {
     @Test func hitsMustMeetEveryGroupOfSomeStage() {
         let docs = [#"{"c":"process","n":"bash"}"#, #"{"c":"network","n":"bash"}"#, #"{"c":"network","n":"curl"}"#, #"{"c":"file","p":"bash"}"#]
-        let text = Array(docs.joined(separator: "\n").utf8)
-        var ranges: [Range<Int>] = []
-        var at = 0
-        for d in docs {
-            ranges.append(at..<at + d.utf8.count)
-            at += d.utf8.count + 1
-        }
+        let (text, ranges) = lines(docs)
         let bash = needle(#""bash""#, ends: true)
         let curl = needle(#""curl""#, ends: true)
         let process = needle(#""process""#, ends: true)
