@@ -377,25 +377,3 @@ final class Completion: Sendable {
         }
     }
 }
-
-/// `_eql/search` without HTTP, for the command line: the same request body, the same response.
-public enum EQLSearch {
-    public struct Failure: Error, CustomStringConvertible {
-        public var type: String
-        public var reason: String
-        public var description: String { "\(type): \(reason)" }
-    }
-
-    public static func run(store: Store, index: String, body: JSONObject) throws(Failure) -> JSONObject {
-        do {
-            let request = try API.parseEQLRequest(body, params: [:])
-            return try API.runEQL(store: store, expression: index, request: request, options: ResolveOptions())
-        } catch let e as RequestError {
-            throw Failure(type: e.type, reason: e.reason)
-        } catch let e as StoreError {
-            throw Failure(type: e.type, reason: e.reason)
-        } catch {
-            throw Failure(type: "exception", reason: "\(error)")
-        }
-    }
-}
