@@ -21,7 +21,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "VigilJSON", swiftSettings: strict),
-        .target(name: "VigilStore", dependencies: ["VigilJSON"], swiftSettings: strict),
+        .target(name: "CVigilLinux"),
+        .target(name: "VigilStore", dependencies: ["VigilJSON", "CVigilLinux"], swiftSettings: strict),
         .target(name: "VigilQuery", dependencies: ["VigilJSON", "VigilStore"], swiftSettings: strict),
         .target(name: "VigilEQL", dependencies: ["VigilJSON", "VigilStore", "VigilQuery"], swiftSettings: strict),
         .target(

@@ -33,6 +33,31 @@ import VigilStore
         }
     }
 
+    /// Plain `{"create":{}}` and `{"index":{}}` lines (read without a parse) give what the
+    /// same lines spelled another way give through the parser.
+    @Test func plainActionLinesMatchTheParsedForm() throws {
+        let plain = try API.parseBulk(Array("{\"create\":{}}\n{\"a\":1}\n{\"index\":{}}\n{\"b\":2}\n".utf8), defaultIndex: "d")
+        let spaced = try API.parseBulk(Array("{\"create\": {}}\n{\"a\":1}\n{ \"index\":{}}\n{\"b\":2}\n".utf8), defaultIndex: "d")
+        #expect(plain.map(\.opName) == ["create", "index"])
+        #expect(plain.map(\.opName) == spaced.map(\.opName))
+        for (p, s) in zip(plain, spaced) {
+            #expect(p.item.target == s.item.target)
+            guard case .index(let pid, let psource, let pcreate, _, _) = p.item.operation,
+                case .index(let sid, let ssource, let screate, _, _) = s.item.operation
+            else {
+                Issue.record("expected index operations")
+                continue
+            }
+            #expect(pid == sid && psource == ssource && pcreate == screate)
+        }
+        do {
+            _ = try API.parseBulk(Array("{\"create\":{}}\n".utf8), defaultIndex: "d")
+            Issue.record("expected an error for a create with no document")
+        } catch {
+            #expect(error.reason.contains("needs a source document"), "\(error.reason)")
+        }
+    }
+
     @Test(arguments: [
         ("{\"index\":{}}\n{}\n", "index is missing"),
         ("{\"index\":{\"_index\":\"a\"}}\n{}", "terminated by a newline"),

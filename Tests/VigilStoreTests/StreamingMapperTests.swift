@@ -23,17 +23,18 @@ import VigilJSON
         guard let doc = bytes.withUnsafeBufferPointer({ streaming.map($0, mapper: mapper, into: &tape) }) else { return nil }
         var out: [Int: [FieldValue]] = [:]
         for i in doc.values {
+            let t = tape.values[i]
             let v: FieldValue
-            switch tape.kinds[i] {
-            case .string: v = .string(String(decoding: tape.bytes[Int(tape.a[i])..<Int(tape.a[i] + tape.b[i])], as: UTF8.self))
-            case .int64: v = .int(tape.a[i])
-            case .date: v = .date(tape.a[i])
-            case .bool: v = .bool(tape.a[i] != 0)
-            case .double: v = .double(Double(bitPattern: UInt64(bitPattern: tape.a[i])))
-            case .ip: v = .ip(IPAddress(high: UInt64(bitPattern: tape.a[i]), low: UInt64(bitPattern: tape.b[i])))
+            switch t.kind {
+            case .string: v = .string(String(decoding: tape.bytes[Int(t.a)..<Int(t.a + t.b)], as: UTF8.self))
+            case .int64: v = .int(t.a)
+            case .date: v = .date(t.a)
+            case .bool: v = .bool(t.a != 0)
+            case .double: v = .double(Double(bitPattern: UInt64(bitPattern: t.a)))
+            case .ip: v = .ip(IPAddress(high: UInt64(bitPattern: t.a), low: UInt64(bitPattern: t.b)))
             case .none: continue
             }
-            out[Int(tape.slots[i]), default: []].append(v)
+            out[Int(t.slot), default: []].append(v)
         }
         return out
     }

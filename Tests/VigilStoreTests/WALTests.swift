@@ -52,7 +52,7 @@ import Testing
         payload.append(contentsOf: Array("{}".utf8))
         var bytes: [UInt8] = []
         WALRecord.put(UInt64(payload.count), 4, &bytes)
-        WALRecord.put(UInt64(payload.withUnsafeBytes { CRC32.checksum($0) }), 4, &bytes)
+        WALRecord.put(UInt64(payload.withUnsafeBytes { CRC32C.checksum($0) }), 4, &bytes)
         bytes.append(contentsOf: payload)
         let (decoded, _) = decode(bytes)
         #expect(decoded == [WALRecord(op: .index, seqNo: 9, version: 2, id: "k", source: Array("{}".utf8))])
@@ -71,9 +71,9 @@ import Testing
 
     @Test func crcContinues() {
         let text = Array("The quick brown fox jumps over the lazy dog".utf8)
-        let whole = text.withUnsafeBytes { CRC32.checksum($0) }
+        let whole = text.withUnsafeBytes { CRC32C.checksum($0) }
         let split = text.withUnsafeBytes { b in
-            CRC32.update(CRC32.update(CRC32.start, UnsafeRawBufferPointer(rebasing: b[..<13])), UnsafeRawBufferPointer(rebasing: b[13...])) ^ 0xFFFF_FFFF
+            CRC32C.update(CRC32C.update(CRC32C.start, UnsafeRawBufferPointer(rebasing: b[..<13])), UnsafeRawBufferPointer(rebasing: b[13...])) ^ 0xFFFF_FFFF
         }
         #expect(split == whole)
     }

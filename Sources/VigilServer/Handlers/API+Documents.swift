@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import VigilJSON
 import VigilStore
 
@@ -13,9 +18,13 @@ extension API {
     static func parseBulk(_ body: [UInt8], defaultIndex: String?) throws(RequestError) -> [BulkAction] {
         var lines: [ArraySlice<UInt8>] = []
         var start = 0
-        for i in 0..<body.count where body[i] == 0x0A {
-            lines.append(body[start..<i])
-            start = i + 1
+        body.withUnsafeBytes { b in
+            guard let base = b.baseAddress else { return }
+            while start < b.count, let hit = memchr(base + start, 0x0A, b.count - start) {
+                let i = base.distance(to: UnsafeRawPointer(hit))
+                lines.append(body[start..<i])
+                start = i + 1
+            }
         }
         if start < body.count, body[start..<body.count].contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) {
             throw RequestError.illegalArgument("The bulk request must be terminated by a newline [\\n]")
@@ -28,6 +37,16 @@ extension API {
             let lineNo = i + 1
             i += 1
             if blank(line) { continue }
+            // The usual action lines of a load, taken without a parse.
+            if line.elementsEqual(API.plainCreate) || line.elementsEqual(API.plainIndex), let index = defaultIndex {
+                guard i < lines.count else {
+                    throw RequestError.illegalArgument("Malformed action/metadata line [\(lineNo)]: the [\(line.count == API.plainCreate.count ? "create" : "index")] action needs a source document on the next line")
+                }
+                let create = line.count == API.plainCreate.count
+                actions.append(BulkAction(opName: create ? "create" : "index", item: BulkItem(target: index, operation: .index(id: nil, source: [UInt8](lines[i]), create: create, ifSeqNo: nil, ifPrimaryTerm: nil))))
+                i += 1
+                continue
+            }
             let action: JSONValue
             do {
                 action = try JSONParser().parse(line)
@@ -45,9 +64,7 @@ extension API {
             guard case .object(let meta) = entry.value else {
                 throw RequestError.illegalArgument("Malformed action/metadata line [\(lineNo)], expected a simple value for field [\(opName)] but found [\(entry.value.tokenName)]")
             }
-            let known: Set<String> = ["_index", "_id", "if_seq_no", "if_primary_term", "routing", "pipeline", "require_alias",
-                "require_data_stream", "version", "version_type", "retry_on_conflict", "dynamic_templates", "_source", "list_executed_pipelines"]
-            for m in meta.entries where !known.contains(m.key) {
+            for m in meta.entries where !API.bulkMetadataKeys.contains(m.key) {
                 throw RequestError.illegalArgument("Action/metadata line [\(lineNo)] contains an unknown parameter [\(m.key)]")
             }
             guard let index = meta["_index"]?.stringValue ?? defaultIndex else {
@@ -91,6 +108,11 @@ extension API {
         }
         return actions
     }
+
+    static let bulkMetadataKeys: Set<String> = ["_index", "_id", "if_seq_no", "if_primary_term", "routing", "pipeline", "require_alias",
+        "require_data_stream", "version", "version_type", "retry_on_conflict", "dynamic_templates", "_source", "list_executed_pipelines"]
+    static let plainCreate = Array(#"{"create":{}}"#.utf8)
+    static let plainIndex = Array(#"{"index":{}}"#.utf8)
 
     static func updateOperation(id: String, body: JSONValue) throws(RequestError) -> WriteOperation {
         guard case .object(let o) = body else { throw RequestError.parsing("update body must be an object") }

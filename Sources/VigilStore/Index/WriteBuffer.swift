@@ -221,25 +221,27 @@ struct ColumnBuilder {
     @inline(__always)
     static func append(_ streamed: StreamedDocument, _ tape: IngestTape, doc d: Int32, into columns: inout [ColumnBuilder?], make: (Int, ColumnKind) -> ColumnBuilder) {
         tape.bytes.withUnsafeBufferPointer { arena in
-            for v in streamed.values {
-                let slot = Int(tape.slots[v])
-                let kind = tape.kinds[v]
-                if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
-                if columns[slot] == nil { columns[slot] = make(slot, kind) }
-                switch kind {
-                case .string:
-                    let start = Int(tape.a[v])
-                    columns[slot]!.appendString(doc: d, UnsafeBufferPointer(rebasing: arena[start..<(start + Int(tape.b[v]))]))
-                case .int64, .date:
-                    columns[slot]!.appendInt(doc: d, tape.a[v])
-                case .bool:
-                    columns[slot]!.append(doc: d, .bool(tape.a[v] != 0))
-                case .double:
-                    columns[slot]!.appendDouble(doc: d, Double(bitPattern: UInt64(bitPattern: tape.a[v])))
-                case .ip:
-                    columns[slot]!.append(doc: d, .ip(IPAddress(high: UInt64(bitPattern: tape.a[v]), low: UInt64(bitPattern: tape.b[v]))))
-                case .none:
-                    break
+            tape.values.withUnsafeBufferPointer { values in
+                for v in streamed.values {
+                    let value = values[v]
+                    let slot = Int(value.slot)
+                    if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+                    if columns[slot] == nil { columns[slot] = make(slot, value.kind) }
+                    switch value.kind {
+                    case .string:
+                        let start = Int(value.a)
+                        columns[slot]!.appendString(doc: d, UnsafeBufferPointer(rebasing: arena[start..<(start + Int(value.b))]))
+                    case .int64, .date:
+                        columns[slot]!.appendInt(doc: d, value.a)
+                    case .bool:
+                        columns[slot]!.append(doc: d, .bool(value.a != 0))
+                    case .double:
+                        columns[slot]!.appendDouble(doc: d, Double(bitPattern: UInt64(bitPattern: value.a)))
+                    case .ip:
+                        columns[slot]!.append(doc: d, .ip(IPAddress(high: UInt64(bitPattern: value.a), low: UInt64(bitPattern: value.b))))
+                    case .none:
+                        break
+                    }
                 }
             }
         }

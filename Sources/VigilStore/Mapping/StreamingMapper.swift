@@ -2,30 +2,34 @@ import VigilJSON
 
 /// Typed values of a batch of documents, mapped straight from their JSON bytes.
 struct IngestTape {
-    /// Per value: its field slot, kind and payload. Strings: `a` = start in `bytes`, `b` = length;
-    /// numbers, booleans, dates: `a`; doubles: `a` = bit pattern; IPs: `a` = high, `b` = low.
-    var slots: [Int32] = []
-    var kinds: [ColumnKind] = []
-    var a: [Int64] = []
-    var b: [Int64] = []
+    /// One mapped value: its field slot, kind and payload. Strings: `a` = start in `bytes`,
+    /// `b` = length; numbers, booleans, dates: `a`; doubles: `a` = bit pattern; IPs: `a` = high, `b` = low.
+    struct Value {
+        var slot: Int32
+        var kind: ColumnKind
+        var a: Int64
+        var b: Int64
+    }
+
+    var values: [Value] = []
     var bytes: [UInt8] = []
 
     mutating func reset() {
-        slots.removeAll(keepingCapacity: true)
-        kinds.removeAll(keepingCapacity: true)
-        a.removeAll(keepingCapacity: true)
-        b.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
     }
 
-    var count: Int { slots.count }
+    var count: Int { values.count }
 
     @inline(__always)
     mutating func add(_ slot: Int, _ kind: ColumnKind, _ x: Int64, _ y: Int64 = 0) {
-        slots.append(Int32(slot))
-        kinds.append(kind)
-        a.append(x)
-        b.append(y)
+        values.append(Value(slot: Int32(truncatingIfNeeded: slot), kind: kind, a: x, b: y))
+    }
+
+    /// Drops the values from `value` and the string bytes from `byte` on.
+    mutating func truncate(values value: Int, bytes byte: Int) {
+        values.removeSubrange(value...)
+        bytes.removeSubrange(byte...)
     }
 }
 
@@ -203,11 +207,7 @@ struct StreamingMapper {
         }
         tape = scan.tape
         if !ok {
-            tape.slots.removeSubrange(mark.0...)
-            tape.kinds.removeSubrange(mark.0...)
-            tape.a.removeSubrange(mark.0...)
-            tape.b.removeSubrange(mark.0...)
-            tape.bytes.removeSubrange(mark.1...)
+            tape.truncate(values: mark.0, bytes: mark.1)
             return nil
         }
         doc.values = mark.0..<tape.count

@@ -25,11 +25,7 @@ enum SegmentWriter {
     /// Writes the buffer's live documents, sorted by (timestamp, seqNo), as segment `name`.
     /// Returns the metadata and, for each buffered document, its position in the segment (-1 when dead).
     static func write(_ buffer: WriteBuffer, paths: [String], name: String, directory: String) throws(StoreError) -> (SegmentMeta, [Int32]) {
-        var order = (0..<buffer.docCount).filter { buffer.isLive($0) }
-        order.sort { a, b in
-            let ta = buffer.timestamps[a], tb = buffer.timestamps[b]
-            return ta != tb ? ta < tb : buffer.seqNos[a] < buffer.seqNos[b]
-        }
+        let order = timeOrder(buffer)
         let n = order.count
         // rank[old] = new position, or -1 for dead documents.
         var rank = [Int32](repeating: -1, count: buffer.docCount)
@@ -63,24 +59,18 @@ enum SegmentWriter {
         let stamps = order.map { buffer.timestamps[$0] }
         builtins["_timestamp"] = ["values": try sections.add(stamps)]
         // _id: a sorted dictionary of unique ids, with the document of each entry and back.
-        let idOrder = buffer.idBytes.withUnsafeBufferPointer { arena in
-            func id(_ newDoc: Int) -> UnsafeBufferPointer<UInt8> {
-                let old = order[newDoc]
-                return UnsafeBufferPointer(rebasing: arena[buffer.idOffsets[old]..<buffer.idOffsets[old + 1]])
-            }
-            return order.indices.sorted { StringDictionary.compare(id($0), id($1)) < 0 }
-        }
+        let idOrder = byteOrder(order.count) { buffer.idBytes[buffer.idOffsets[order[$0]]..<buffer.idOffsets[order[$0] + 1]] }
         var idOffsets: [UInt32] = [0]
         var idBytes: [UInt8] = []
         idBytes.reserveCapacity(buffer.idBytes.count)
         for i in idOrder {
-            let old = order[i]
+            let old = order[Int(i)]
             idBytes.append(contentsOf: buffer.idBytes[buffer.idOffsets[old]..<buffer.idOffsets[old + 1]])
             idOffsets.append(UInt32(idBytes.count))
         }
         builtins["_id"] = [
             "dict_offsets": try sections.add(idOffsets), "dict_bytes": try sections.add(idBytes),
-            "docs": try sections.add(idOrder.map { Int32($0) }),
+            "docs": try sections.add(idOrder),
             "entries": try sections.add(inverse(idOrder)),
         ]
 
@@ -113,6 +103,52 @@ enum SegmentWriter {
         try sections.file.finish()
         try FileIO.writeAtomically(dir + "/meta.json", JSONWriter().encode(meta.json))
         return (meta, rank)
+    }
+
+    /// Live documents in (timestamp, seqNo) order. Buffer ordinals follow seqNo, so sorting
+    /// flat (timestamp, ordinal) pairs gives that order without looking anything up.
+    static func timeOrder(_ buffer: WriteBuffer) -> [Int] {
+        var keys: [(Int64, Int32)] = []
+        keys.reserveCapacity(buffer.liveCount)
+        buffer.timestamps.withUnsafeBufferPointer { t in
+            for doc in 0..<buffer.docCount where buffer.isLive(doc) { keys.append((t[doc], Int32(doc))) }
+        }
+        keys.sort { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        return keys.map { Int($0.1) }
+    }
+
+    /// `0..<count` ordered by the byte strings `bytes(i)` (ties keep index order). Sorting is on
+    /// the first 16 bytes as two big-endian words; only equal prefixes compare the rest.
+    static func byteOrder(_ count: Int, _ bytes: (Int) -> ArraySlice<UInt8>) -> [Int32] {
+        @inline(__always) func word(_ b: ArraySlice<UInt8>, _ from: Int) -> UInt64 {
+            var w: UInt64 = 0
+            var i = b.startIndex + from
+            for _ in 0..<8 {
+                w <<= 8
+                if i < b.endIndex { w |= UInt64(b[i]) }
+                i += 1
+            }
+            return w
+        }
+        var keys: [(UInt64, UInt64, Int32)] = []
+        keys.reserveCapacity(count)
+        for i in 0..<count {
+            let b = bytes(i)
+            keys.append((word(b, 0), word(b, 8), Int32(i)))
+        }
+        keys.sort { x, y in
+            if x.0 != y.0 { return x.0 < y.0 }
+            if x.1 != y.1 { return x.1 < y.1 }
+            let a = bytes(Int(x.2)), b = bytes(Int(y.2))
+            if a.count > 16 || b.count > 16 {
+                let c = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in StringDictionary.compare(pa, pb) } }
+                if c != 0 { return c < 0 }
+            } else if a.count != b.count {
+                return a.count < b.count
+            }
+            return x.2 < y.2
+        }
+        return keys.map { $0.2 }
     }
 
     /// Lays one column out in the new document order. Single-valued columns get one slot
@@ -204,9 +240,9 @@ enum SegmentWriter {
         return .object(o)
     }
 
-    static func inverse(_ order: [Int]) -> [Int32] {
+    static func inverse(_ order: [Int32]) -> [Int32] {
         var out = [Int32](repeating: 0, count: order.count)
-        for (entry, doc) in order.enumerated() { out[doc] = Int32(entry) }
+        for (entry, doc) in order.enumerated() { out[Int(doc)] = Int32(entry) }
         return out
     }
 

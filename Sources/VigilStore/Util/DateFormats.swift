@@ -67,8 +67,8 @@ public enum DateFormats {
             p += n
             return v
         }
-        func eat(_ c: Character) -> Bool {
-            if p < u.count && u[p] == c.asciiValue! { p += 1; return true }
+        func eat(_ c: Unicode.Scalar) -> Bool {
+            if p < u.count && u[p] == UInt8(truncatingIfNeeded: c.value) { p += 1; return true }
             return false
         }
         guard let year = digits(4) else { return nil }

@@ -52,7 +52,7 @@ public struct WALRecord: Sendable, Equatable {
             let crc = UInt32(get(b, p + 4, 4))
             guard length >= 23, p + 8 + length <= b.count else { break }
             let payload = UnsafeRawBufferPointer(rebasing: b[(p + 8)..<(p + 8 + length)])
-            guard CRC32.checksum(payload) == crc else { break }
+            guard CRC32C.checksum(payload) == crc else { break }
             let opAt: Int, seqAt: Int, idAt: Int
             if word & 0x8000_0000 != 0 {
                 (opAt, seqAt, idAt) = (length - 17, length - 16, 0)
@@ -99,7 +99,7 @@ struct PendingLog {
         }
         WALRecord.put(UInt64(source.count), 4, &bytes)
         bytes.append(contentsOf: source)
-        let crc = bytes.withUnsafeBytes { CRC32.update(CRC32.start, UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
+        let crc = bytes.withUnsafeBytes { CRC32C.update(CRC32C.start, UnsafeRawBufferPointer(rebasing: $0[(start + 8)...])) }
         bytes.append(contentsOf: repeatElement(0, count: 17))
         starts.append(start)
         crcs.append(crc)
@@ -116,7 +116,7 @@ struct PendingLog {
             b[tail] = op?.rawValue ?? 0
             b.storeBytes(of: UInt64(bitPattern: seqNo).littleEndian, toByteOffset: tail + 1, as: UInt64.self)
             b.storeBytes(of: UInt64(bitPattern: version).littleEndian, toByteOffset: tail + 9, as: UInt64.self)
-            let sum = CRC32.update(crc, UnsafeRawBufferPointer(rebasing: b[tail..<end])) ^ 0xFFFF_FFFF
+            let sum = CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: b[tail..<end])) ^ 0xFFFF_FFFF
             b.storeBytes(of: (UInt32(end - start - 8) | 0x8000_0000).littleEndian, toByteOffset: start, as: UInt32.self)
             b.storeBytes(of: sum.littleEndian, toByteOffset: start + 4, as: UInt32.self)
         }

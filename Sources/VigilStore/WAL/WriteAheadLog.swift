@@ -13,8 +13,6 @@ final class WriteAheadLog: Sendable {
         var generation: Int
         /// Bytes appended over the log's lifetime (all generations); a position in this count is an LSN.
         var appended: UInt64
-        /// The ticket whose bytes go next.
-        var turn: UInt64 = 0
     }
 
     let directory: String
@@ -22,6 +20,8 @@ final class WriteAheadLog: Sendable {
     /// Serializes fsyncs; holds the LSN known durable. Waiters that find it past their own LSN return at once.
     private let durable = Mutex<UInt64>(0)
     private let tickets = Atomic<UInt64>(0)
+    /// The ticket whose bytes go next.
+    private let turn = Atomic<UInt64>(0)
 
     static func fileName(_ generation: Int) -> String { "wal-\(String(format6: generation)).log" }
 
@@ -58,20 +58,14 @@ final class WriteAheadLog: Sendable {
     /// Appends encoded records once every earlier ticket has appended (waiting for them,
     /// without the index lock); returns the LSN to pass to `sync(upTo:)`.
     func append(_ bytes: [UInt8], ticket: UInt64) throws(StoreError) -> UInt64 {
-        while true {
-            let done = writer.withLock { w -> Result<UInt64, StoreError>? in
-                guard w.turn == ticket else { return nil }
-                w.turn += 1
-                do throws(StoreError) {
-                    try FileIO.writeAll(w.fd, bytes, path: directory + "/" + WriteAheadLog.fileName(w.generation))
-                } catch {
-                    return .failure(error)
-                }
-                w.appended += UInt64(bytes.count)
-                return .success(w.appended)
-            }
-            if let done { return try done.get() }
-            sched_yield()
+        // Wait for the turn without touching the lock: a waiter that took it while another
+        // thread writes would spin in the kernel.
+        while turn.load(ordering: .acquiring) != ticket { sched_yield() }
+        defer { turn.store(ticket + 1, ordering: .releasing) }
+        return try writer.withLock { (w) throws(StoreError) -> UInt64 in
+            try FileIO.writeAll(w.fd, bytes, path: directory + "/" + WriteAheadLog.fileName(w.generation))
+            w.appended += UInt64(bytes.count)
+            return w.appended
         }
     }
 
