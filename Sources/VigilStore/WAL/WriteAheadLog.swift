@@ -13,6 +13,8 @@ final class WriteAheadLog: Sendable {
         var generation: Int
         /// Bytes appended over the log's lifetime (all generations); a position in this count is an LSN.
         var appended: UInt64
+        /// Bytes in the current generation's file.
+        var fileBytes: UInt64 = 0
     }
 
     let directory: String
@@ -65,6 +67,7 @@ final class WriteAheadLog: Sendable {
         return try writer.withLock { (w) throws(StoreError) -> UInt64 in
             try FileIO.writeAll(w.fd, bytes, path: directory + "/" + WriteAheadLog.fileName(w.generation))
             w.appended += UInt64(bytes.count)
+            w.fileBytes += UInt64(bytes.count)
             return w.appended
         }
     }
@@ -74,8 +77,12 @@ final class WriteAheadLog: Sendable {
     func sync(upTo lsn: UInt64) throws(StoreError) {
         try durable.withLock { (done) throws(StoreError) in
             if done >= lsn { return }
-            let (fd, end) = writer.withLock { ($0.fd, $0.appended) }
+            let (fd, end, fileEnd) = writer.withLock { ($0.fd, $0.appended, $0.fileBytes) }
             if fdatasync(fd) != 0 { throw FileIO.ioError("cannot fsync write-ahead log", directory) }
+            // The log is read back only after a crash: its synced pages need not stay cached,
+            // and the memory they free is what the next appends reuse.
+            let from = end - fileEnd <= done ? done - (end - fileEnd) : 0
+            _ = posix_fadvise(fd, off_t(from), off_t(fileEnd - from), Int32(POSIX_FADV_DONTNEED))
             done = max(done, end)
         }
     }
@@ -94,6 +101,7 @@ final class WriteAheadLog: Sendable {
                 FileIO.syncDirectory(of: path)
                 close(w.fd)
                 w.fd = fd
+                w.fileBytes = 0
                 w.generation = next
                 return next
             }
