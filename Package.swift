@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "CVigilLinux"),
         .target(name: "VigilStore", dependencies: ["VigilJSON", "CVigilLinux"], swiftSettings: strict),
         .target(name: "VigilQuery", dependencies: ["VigilJSON", "VigilStore"], swiftSettings: strict),
-        .target(name: "VigilEQL", dependencies: ["VigilJSON", "VigilStore", "VigilQuery"], swiftSettings: strict),
+        .target(name: "VigilEQL", dependencies: ["VigilJSON", "VigilStore", "VigilQuery", "CVigilLinux"], swiftSettings: strict),
         .target(
             name: "VigilServer",
             dependencies: [

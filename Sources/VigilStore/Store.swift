@@ -46,9 +46,14 @@ public final class Store: StorageBackend {
 
     let catalog: Mutex<Catalog>
 
+    /// Whether writes are logged and fsynced before they are acknowledged. A scratch store
+    /// (offline hunting over files, which can be read again) skips the log.
+    public let durable: Bool
+
     /// Opens (or creates) a data directory and recovers every index in it.
-    public init(directory: String) throws(StoreError) {
+    public init(directory: String, durable: Bool = true) throws(StoreError) {
         self.directory = directory
+        self.durable = durable
         try FileIO.makeDirectories(directory + "/indices")
         var c = Catalog()
         let catalogPath = directory + "/catalog.json"
@@ -67,7 +72,7 @@ public final class Store: StorageBackend {
                 FileIO.removeTree(path)
                 continue
             }
-            let index = try Index(open: path)
+            let index = try Index(open: path, durable: durable)
             c.indices[index.name] = index
         }
         catalog = Mutex(c)
@@ -146,7 +151,7 @@ public final class Store: StorageBackend {
         settings.values["index.provided_name"] = name
         settings.values["index.version.created"] = ServerInfo.versionID
         if name.hasPrefix(".ds-") { settings.values["index.hidden"] = "true" }
-        let index = try Index(create: name, directory: directory + "/indices/" + name, mapping: mapping, settings: settings, dataStream: dataStream)
+        let index = try Index(create: name, directory: directory + "/indices/" + name, mapping: mapping, settings: settings, dataStream: dataStream, durable: durable)
         c.indices[name] = index
         return index
     }

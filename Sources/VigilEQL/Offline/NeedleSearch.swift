@@ -3,34 +3,98 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CVigilLinux
+
+/// Needles searched for together in one pass (the C loop compares two rare bytes of every
+/// needle at 32 text positions a step), each hit then checked with `NeedleSearch.accept`.
+struct NeedleSet {
+    let needles: [RequiredText.Needle]
+    /// The needles' bytes end to end, and per needle where they are and which two of its bytes
+    /// are compared first.
+    private let packedBytes: [UInt8]
+    private let packed: [vigil_needle]
+
+    init(_ needles: [RequiredText.Needle], frequencies: [Int]) {
+        self.needles = needles
+        var bytes: [UInt8] = []
+        var packed: [vigil_needle] = []
+        for needle in needles {
+            let (a1, a2) = NeedleSet.anchorPair(needle, frequencies: frequencies)
+            packed.append(vigil_needle(start: UInt32(bytes.count), length: UInt32(needle.bytes.count), anchor1: UInt32(a1), anchor2: UInt32(a2), fold: needle.caseInsensitive ? 1 : 0))
+            bytes.append(contentsOf: needle.bytes)
+        }
+        packedBytes = bytes
+        self.packed = packed
+    }
+
+    /// The two rarest positions of a needle by `frequencies`, in order (the same one twice for a one-byte needle).
+    static func anchorPair(_ needle: RequiredText.Needle, frequencies f: [Int]) -> (Int, Int) {
+        func count(_ b: UInt8) -> Int { needle.caseInsensitive && NeedleSearch.isLetter(b) ? f[Int(b | 0x20)] + f[Int(b & ~0x20)] : f[Int(b)] }
+        let ranked = needle.bytes.indices.sorted { (count(needle.bytes[$0]), $0) < (count(needle.bytes[$1]), $1) }
+        guard let first = ranked.first else { return (0, 0) }
+        let second = ranked.count > 1 ? ranked[1] : first
+        return (min(first, second), max(first, second))
+    }
+
+    /// The first position in `bytes[from..<to]` where some needle lies whole and matches.
+    func first(in bytes: UnsafeRawBufferPointer, from: Int, to: Int) -> Int? {
+        guard let base = bytes.baseAddress, from < to, to <= bytes.count, !packed.isEmpty else { return nil }
+        let p = packedBytes.withUnsafeBufferPointer { nb in
+            packed.withUnsafeBufferPointer { specs in
+                vigil_needles_find(base.assumingMemoryBound(to: UInt8.self), Int64(from), Int64(to), specs.baseAddress, Int32(specs.count), nb.baseAddress)
+            }
+        }
+        return p < 0 ? nil : Int(p)
+    }
+
+    /// Whether needle `k` matches at `p`, wholly before `to`.
+    func matches(_ k: Int, _ bytes: UnsafeRawBufferPointer, at p: Int, to: Int) -> Bool {
+        guard let base = bytes.baseAddress, to <= bytes.count else { return false }
+        return packedBytes.withUnsafeBufferPointer { nb in
+            packed.withUnsafeBufferPointer { specs in
+                vigil_needle_matches(base.assumingMemoryBound(to: UInt8.self), Int64(p), Int64(to), specs.baseAddress! + k, nb.baseAddress) != 0
+            }
+        }
+    }
+
+    /// Whether `bytes[range]` holds an accepted hit of some needle.
+    func contained(in bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        var at = range.lowerBound
+        while let hit = first(in: bytes, from: at, to: range.upperBound) {
+            for k in needles.indices where matches(k, bytes, at: hit, to: range.upperBound) && NeedleSearch.accept(needles[k], at: hit, in: bytes) {
+                return true
+            }
+            at = hit + 1
+        }
+        return false
+    }
+}
 
 /// Finds which events of a run of a file contain some needle of a group: a byte search over the
 /// whole run, each hit attributed to the event around it, so events without a hit cost nothing
 /// but the search.
 struct NeedleSearch {
     /// The needles searched for, then the escape markers.
-    let needles: [RequiredText.Needle]
-    /// Per needle, which of its bytes to search for first.
-    let anchors: [Int]
+    let search: NeedleSet
     let markerStart: Int
     /// When not empty, an event a needle hits is a candidate only if it also meets every group of
     /// some stage (`RequiredText.stages`): the searched needles are only one group per stage.
-    let stages: [[[RequiredText.Needle]]]
+    let stages: [[NeedleSet]]
+
+    var needles: [RequiredText.Needle] { search.needles }
 
     init(needles: [RequiredText.Needle], frequencies: [Int], stages: [[[RequiredText.Needle]]] = []) {
         markerStart = needles.count
         // Every stage's needles decide the markers: `confirm` checks them all.
         let all = needles + stages.flatMap { $0.flatMap { $0 } }
-        self.needles = needles + RequiredText.escapeMarkers(for: all).map { RequiredText.Needle(bytes: $0, caseInsensitive: false, endsValue: false) }
-        anchors = self.needles.map { NeedleSearch.anchor($0, frequencies: frequencies) }
-        self.stages = stages
+        let markers = RequiredText.escapeMarkers(for: all).map { RequiredText.Needle(bytes: $0, caseInsensitive: false, endsValue: false) }
+        search = NeedleSet(needles + markers, frequencies: frequencies)
+        self.stages = stages.map { groups in groups.map { NeedleSet($0, frequencies: frequencies) } }
     }
 
     /// Whether the event at `doc` meets every group of some stage (true without stages).
     func confirm(_ bytes: UnsafeRawBufferPointer, _ doc: Range<Int>) -> Bool {
-        stages.isEmpty || stages.contains { groups in
-            groups.allSatisfy { group in group.contains { NeedleSearch.contains($0, in: bytes, doc) } }
-        }
+        stages.isEmpty || stages.contains { groups in groups.allSatisfy { $0.contained(in: bytes, doc) } }
     }
 
     /// Marks in `candidate` the events of `documents[range]` (event `d` at `d - range.lowerBound`)
@@ -39,20 +103,38 @@ struct NeedleSearch {
         guard !range.isEmpty else { return }
         let lo = documents[range.lowerBound].lowerBound
         let hi = documents[range.upperBound - 1].upperBound
-        for (k, (needle, anchor)) in zip(needles, anchors).enumerated() {
-            let n = needle.bytes.count
-            var at = lo
-            var d = range.lowerBound
-            while let hit = NeedleSearch.find(needle, anchor: anchor, in: bytes, from: at, to: hi) {
-                // The event holding the hit: events are in file order, so search forward from the last one.
-                while d < range.upperBound, documents[d].upperBound <= hit { d += 1 }
-                guard d < range.upperBound else { break }
-                if documents[d].lowerBound <= hit, hit + n <= documents[d].upperBound, NeedleSearch.accept(needle, at: hit, in: bytes) {
-                    if k >= markerStart || confirm(bytes, documents[d]) { candidate[d - range.lowerBound] = true }
-                    at = documents[d].upperBound
-                } else {
-                    at = hit + 1
+        // One pass for every needle and marker. `unconfirmed` is the event whose needle hit
+        // failed `confirm`: only a marker can still make it a candidate.
+        var at = lo
+        var d = range.lowerBound
+        var unconfirmed = -1
+        while let hit = search.first(in: bytes, from: at, to: hi) {
+            // The event holding the hit: events are in file order, so search forward from the last one.
+            while d < range.upperBound, documents[d].upperBound <= hit { d += 1 }
+            guard d < range.upperBound else { break }
+            let doc = documents[d]
+            guard doc.lowerBound <= hit else {
+                at = doc.lowerBound
+                continue
+            }
+            var marked = false
+            for k in needles.indices where search.matches(k, bytes, at: hit, to: doc.upperBound) && NeedleSearch.accept(needles[k], at: hit, in: bytes) {
+                if k >= markerStart {
+                    marked = true
+                    break
                 }
+                if unconfirmed == d { continue }
+                if confirm(bytes, doc) {
+                    marked = true
+                    break
+                }
+                unconfirmed = d
+            }
+            if marked {
+                candidate[d - range.lowerBound] = true
+                at = doc.upperBound
+            } else {
+                at = hit + 1
             }
         }
     }
@@ -88,20 +170,6 @@ struct NeedleSearch {
         var counts = [Int](repeating: 0, count: 256)
         for d in documents { for i in d { counts[Int(bytes[i])] += 1 } }
         return counts
-    }
-
-    /// The index of the needle's byte that is rarest by `frequencies` (case folded when the needle is).
-    static func anchor(_ needle: RequiredText.Needle, frequencies f: [Int]) -> Int {
-        var best = 0
-        var bestCount = Int.max
-        for (k, b) in needle.bytes.enumerated() {
-            let count = needle.caseInsensitive && isLetter(b) ? f[Int(b | 0x20)] + f[Int(b & ~0x20)] : f[Int(b)]
-            if count < bestCount {
-                best = k
-                bestCount = count
-            }
-        }
-        return best
     }
 
     /// The first position in `bytes[from..<to]` where `needle` starts, or nil. The byte at

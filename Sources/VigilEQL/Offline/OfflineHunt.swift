@@ -64,7 +64,7 @@ public struct OfflineHunt {
         let store: Store
         let index: Index
         do {
-            store = try Store(directory: directory)
+            store = try Store(directory: directory, durable: false)
             index = try store.createIndex("events", body: ["mappings": .object(mapping)])
         } catch {
             throw EQLError(.internal, "cannot create the scratch index in \(directory): \(error.message)")

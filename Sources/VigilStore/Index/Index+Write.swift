@@ -51,11 +51,13 @@ extension Index {
             var b = BatchColumns()
             for doc in streamed { if let doc { b.add(doc, tape: tape) } }
             batch = b
-            var p = PendingLog()
-            p.bytes.reserveCapacity(operations.reduce(0) { total, op in
-                if case .index(_, let source, _, _, _) = op { return total + 64 + source.count }
-                return total + 64
-            })
+            var p = PendingLog(enabled: durable)
+            if durable {
+                p.bytes.reserveCapacity(operations.reduce(0) { total, op in
+                    if case .index(_, let source, _, _, _) = op { return total + 64 + source.count }
+                    return total + 64
+                })
+            }
             ids = operations.map { op in
                 switch op {
                 case .index(let given, let source, _, _, _):
@@ -144,7 +146,7 @@ extension Index {
                 s.mappingDirty = true
             }
             s.mapper = mapper
-            return log.isEmpty ? nil : wal.takeTicket()
+            return log.isEmpty || !durable ? nil : wal.takeTicket()
         }
         if let ticket {
             do throws(StoreError) {

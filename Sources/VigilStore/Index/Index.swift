@@ -17,6 +17,8 @@ public final class Index: Sendable {
     let merging = Mutex<Void>(())
     /// Set when the index backs a data stream, whose documents need `@timestamp`.
     public let dataStream: String?
+    /// Writes go to the write-ahead log, fsynced before they are acknowledged (see `Store.durable`).
+    let durable: Bool
 
     public static let timestampField = "@timestamp"
 
@@ -75,8 +77,9 @@ public final class Index: Sendable {
     }
 
     /// Creates a new, empty index on disk.
-    init(create name: String, directory: String, mapping: Mapping, settings: IndexSettings, dataStream: String?) throws(StoreError) {
+    init(create name: String, directory: String, mapping: Mapping, settings: IndexSettings, dataStream: String?, durable: Bool = true) throws(StoreError) {
         self.name = name
+        self.durable = durable
         self.directory = directory
         self.dataStream = dataStream
         try FileIO.makeDirectories(directory + "/segments")
@@ -88,8 +91,9 @@ public final class Index: Sendable {
     }
 
     /// Opens an existing index directory, replaying its write-ahead log.
-    init(open directory: String) throws(StoreError) {
+    init(open directory: String, durable: Bool = true) throws(StoreError) {
         self.directory = directory
+        self.durable = durable
         let settingsJSON = try StoredJSON.read(directory + "/settings.json")
         let settings = try IndexSettings(json: settingsJSON["settings"] ?? settingsJSON)
         name = settings.values["index.provided_name"] ?? String(directory.split(separator: "/").last ?? "")

@@ -84,12 +84,19 @@ struct PendingLog {
     /// The running CRC of each record up to its tail.
     private var crcs: [UInt32] = []
 
-    init(bytes: [UInt8] = []) { self.bytes = bytes }
+    /// A disabled log (a store that is not durable) lays nothing out.
+    private let enabled: Bool
+
+    init(bytes: [UInt8] = [], enabled: Bool = true) {
+        self.bytes = bytes
+        self.enabled = enabled
+    }
 
     var count: Int { starts.count }
 
     /// Lays out a record for `id` and `source`; returns its number for `finish`.
     mutating func reserve(id: String, source: [UInt8]) -> Int {
+        guard enabled else { return 0 }
         let start = bytes.count
         bytes.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
         var id = id
@@ -108,6 +115,7 @@ struct PendingLog {
 
     /// Completes record `k`; a nil `op` marks a write that was rejected, which replay skips.
     mutating func finish(_ k: Int, op: WALRecord.Op?, seqNo: Int64, version: Int64) {
+        guard enabled else { return }
         let start = starts[k]
         let end = k + 1 < starts.count ? starts[k + 1] : bytes.count
         let tail = end - 17

@@ -147,6 +147,48 @@ extension NeedleSearchTests {
     }
 }
 
+extension NeedleSearchTests {
+    /// The one-pass search (vector compares of two anchor bytes, then a full compare) finds the
+    /// same first position as a plain search, for needles of every length, folded or not, at
+    /// every offset from a 32-byte step, with frequencies that put the anchors anywhere.
+    @Test func oneSearchForManyNeedlesFindsWhatAPlainSearchFinds() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("abcABC\"\\:u. ".utf8)
+        for round in 0..<300 {
+            let text = (0..<Int.random(in: 0..<200, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+            var needles: [RequiredText.Needle] = []
+            for _ in 0..<Int.random(in: 1...5, using: &rng) {
+                let folded = Bool.random(using: &rng)
+                var bytes = (0..<Int.random(in: 1...5, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
+                if folded { bytes = bytes.map { NeedleSearch.isLetter($0) ? $0 | 0x20 : $0 } }
+                needles.append(RequiredText.Needle(bytes: bytes, caseInsensitive: folded, endsValue: false))
+            }
+            let frequencies = (0..<256).map { _ in Int.random(in: 0..<100, using: &rng) }
+            let set = NeedleSet(needles, frequencies: frequencies)
+            func plain(from: Int, to: Int) -> Int? {
+                guard from < to else { return nil }
+                for p in from..<to {
+                    for n in needles where p + n.bytes.count <= to {
+                        let same = (0..<n.bytes.count).allSatisfy { k in
+                            let b = text[p + k]
+                            return (n.caseInsensitive && NeedleSearch.isLetter(b) ? b | 0x20 : b) == n.bytes[k]
+                        }
+                        if same { return p }
+                    }
+                }
+                return nil
+            }
+            text.withUnsafeBytes { b in
+                for from in [0, 1, 5, 31, 33] where from <= text.count {
+                    for to in [text.count, max(from, text.count - 3)] {
+                        #expect(set.first(in: b, from: from, to: to) == plain(from: from, to: to), "round \(round): \(String(decoding: text, as: UTF8.self)) from \(from) to \(to)")
+                    }
+                }
+            }
+        }
+    }
+}
+
 @Suite struct EventFileTests {
     func file(_ text: String, gzip: Bool = false) throws -> EventFile {
         let path = NSTemporaryDirectory() + "/vigil-eventfile-\(UUID().uuidString)" + (gzip ? ".gz" : "")
