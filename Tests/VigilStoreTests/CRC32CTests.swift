@@ -20,6 +20,10 @@ import Testing
         #expect((0..<32).map { UInt8($0) }.withUnsafeBytes { CRC32C.checksum($0) } == 0x46DD_794E)
     }
 
+    @Test func legacyLogsStillCheck() {
+        #expect(Array("123456789".utf8).withUnsafeBytes { LegacyCRC32.checksum($0) } == 0xCBF4_3926)
+    }
+
     /// Any split of the input gives the same CRC, whatever the alignment of the parts.
     @Test func splitsAgree() {
         let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }

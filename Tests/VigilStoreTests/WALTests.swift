@@ -40,8 +40,8 @@ import Testing
         #expect(Array(log.bytes.prefix(whole.count)) == whole)
     }
 
-    /// Logs written before the tail-last layout still replay.
-    @Test func firstLayoutStillReads() {
+    /// Logs written before the tail-last layout, and before CRC-32C, still replay.
+    @Test(arguments: [false, true]) func firstLayoutStillReads(legacyChecksum: Bool) {
         // [len][crc][op][seqNo][version][idLen]["k"][srcLen]["{}"]
         var payload: [UInt8] = [1]
         WALRecord.put(9, 8, &payload)
@@ -52,7 +52,7 @@ import Testing
         payload.append(contentsOf: Array("{}".utf8))
         var bytes: [UInt8] = []
         WALRecord.put(UInt64(payload.count), 4, &bytes)
-        WALRecord.put(UInt64(payload.withUnsafeBytes { CRC32C.checksum($0) }), 4, &bytes)
+        WALRecord.put(UInt64(payload.withUnsafeBytes { legacyChecksum ? LegacyCRC32.checksum($0) : CRC32C.checksum($0) }), 4, &bytes)
         bytes.append(contentsOf: payload)
         let (decoded, _) = decode(bytes)
         #expect(decoded == [WALRecord(op: .index, seqNo: 9, version: 2, id: "k", source: Array("{}".utf8))])

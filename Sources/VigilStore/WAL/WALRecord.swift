@@ -52,7 +52,7 @@ public struct WALRecord: Sendable, Equatable {
             let crc = UInt32(get(b, p + 4, 4))
             guard length >= 23, p + 8 + length <= b.count else { break }
             let payload = UnsafeRawBufferPointer(rebasing: b[(p + 8)..<(p + 8 + length)])
-            guard CRC32C.checksum(payload) == crc else { break }
+            guard CRC32C.checksum(payload) == crc || LegacyCRC32.checksum(payload) == crc else { break }
             let opAt: Int, seqAt: Int, idAt: Int
             if word & 0x8000_0000 != 0 {
                 (opAt, seqAt, idAt) = (length - 17, length - 16, 0)
