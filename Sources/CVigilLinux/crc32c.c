@@ -1,4 +1,5 @@
 #include "CVigilLinux.h"
+#include "cpu.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -55,16 +56,7 @@ static uint32_t update_hardware(uint32_t c, const uint8_t *p, size_t n) {
     return c;
 }
 
-static int has_hardware(void) {
-    static int known = -1;
-    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (k < 0) {
-        __builtin_cpu_init();
-        k = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
-    }
-    return k;
-}
+VIGIL_DEFINE_CPU_CHECK(has_hardware, "sse4.2")
 #elif defined(__aarch64__) && defined(__ARM_FEATURE_CRC32)
 #include <arm_acle.h>
 

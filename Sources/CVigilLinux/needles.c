@@ -1,4 +1,5 @@
 #include "CVigilLinux.h"
+#include "cpu.h"
 
 #include <string.h>
 
@@ -125,16 +126,7 @@ static int64_t find_sse2(const uint8_t *text, int64_t from, int64_t to, const vi
     return find_scalar(text, p, to, needles, count, needle_bytes, a);
 }
 
-static int has_avx2(void) {
-    static int known = -1;
-    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
-    if (k < 0) {
-        __builtin_cpu_init();
-        k = __builtin_cpu_supports("avx2") ? 1 : 0;
-        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
-    }
-    return k;
-}
+VIGIL_DEFINE_CPU_CHECK(has_avx2, "avx2")
 #endif
 
 int64_t vigil_needles_find(const uint8_t *text, int64_t from, int64_t to,
