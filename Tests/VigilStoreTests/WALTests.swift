@@ -3,7 +3,24 @@ import Testing
 
 @Suite struct WALTests {
     private func decode(_ bytes: [UInt8]) -> ([WALRecord], Int) {
-        bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
+        let (records, valid) = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
+        return (records.map(\.0), valid)
+    }
+
+    /// Segments point into the log for `_source`: the offset a record's encoder returns and the
+    /// one the decoder reports both frame exactly its source bytes.
+    @Test func sourceOffsetsFrameTheSource() {
+        let records = [
+            WALRecord(op: .index, seqNo: 0, version: 1, id: "first", source: Array(#"{"x":1}"#.utf8)),
+            WALRecord(op: .delete, seqNo: 1, version: 2, id: "first"),
+            WALRecord(op: .index, seqNo: 2, version: 1, id: String(repeating: "é", count: 30), source: Array(#"{"a":"b","c":[1,2]}"#.utf8)),
+        ]
+        var bytes: [UInt8] = []
+        var written: [Int] = []
+        for r in records { written.append(r.append(to: &bytes)) }
+        let (decoded, _) = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
+        #expect(decoded.map(\.1) == written)
+        for (r, at) in decoded { #expect(Array(bytes[at..<(at + r.source.count)]) == r.source) }
     }
 
     @Test func recordsRoundTrip() {

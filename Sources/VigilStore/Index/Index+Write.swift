@@ -107,6 +107,7 @@ extension Index {
             } else if s.mapper.generation == streaming.generation {
                 s.streaming = streaming
             }
+            let firstDoc = s.buffer.docCount
             // Take the mapper out so it stays uniquely referenced (no copy when it grows) while
             // `apply` also mutates the rest of the state.
             var mapper = s.mapper
@@ -119,7 +120,7 @@ extension Index {
                     let result: WriteResult
                     if let doc = streamed[i] {
                         let ordinal: Int?
-                        (result, ordinal) = applyStreamed(op, doc, id: ids[i], tape: nil, state: &s, log: &scratch)
+                        (result, ordinal) = applyStreamed(op, doc, id: ids[i], tape: nil, logged: durable ? p.sourceStart(i) : nil, state: &s, log: &scratch)
                         ordinals.append(Int32(ordinal ?? -1))
                         p.finish(i, op: result.error == nil ? .index : nil, seqNo: result.seqNo, version: result.version)
                     } else {
@@ -134,7 +135,7 @@ extension Index {
                 for (i, op) in operations.enumerated() {
                     if let doc = streamed[i] {
                         if case .index(let given, _, _, _, _) = op {
-                            results.append(applyStreamed(op, doc, id: given ?? DocumentID.generate(), tape: tape, state: &s, log: &log).0)
+                            results.append(applyStreamed(op, doc, id: given ?? DocumentID.generate(), tape: tape, logged: nil, state: &s, log: &log).0)
                         }
                     } else {
                         results.append(apply(op, parsed: parsed[i], mapper: &mapper, state: &s, log: &log))
@@ -146,7 +147,10 @@ extension Index {
                 s.mappingDirty = true
             }
             s.mapper = mapper
-            return log.isEmpty || !durable ? nil : wal.takeTicket()
+            guard !log.isEmpty, durable else { return nil }
+            let place = wal.takeTicket(bytes: log.count)
+            s.buffer.resolveLogged(from: firstDoc, file: wal.path(of: place.generation), base: place.offset)
+            return place.ticket
         }
         if let ticket {
             do throws(StoreError) {
@@ -216,7 +220,7 @@ extension Index {
             let current = Index.locate(id, in: &s)
             var merged: JSONObject
             if let current {
-                let stored = Index.source(of: current, in: s)
+                let stored = Index.source(of: current, in: s, pendingLog: log)
                 guard case .object(let existing)? = try? JSONParser().parse(stored) else {
                     return .failure(index: name, id: id, StoreError(.internal, "stored source of [\(id)] is unreadable"))
                 }
@@ -243,7 +247,10 @@ extension Index {
     /// (given or generated). Its column values are appended from `tape`, or, when nil, merged
     /// later from the request's batch, whose log record the caller completes (nothing is added
     /// to `log` then). Returns the result and the document's buffer ordinal when it was added.
-    private func applyStreamed(_ op: WriteOperation, _ doc: StreamedDocument, id: String, tape: IngestTape?, state s: inout IndexState, log: inout [UInt8]) -> (WriteResult, Int?) {
+    ///
+    /// A durable index keeps the source in the log only: `logged` is where the caller laid out
+    /// its record's source, or, with a tape, the record is appended to `log` here.
+    private func applyStreamed(_ op: WriteOperation, _ doc: StreamedDocument, id: String, tape: IngestTape?, logged: Int?, state s: inout IndexState, log: inout [UInt8]) -> (WriteResult, Int?) {
         guard case .index(let givenID, let source, let create, let ifSeqNo, let ifPrimaryTerm) = op else {
             return (.failure(index: name, id: op.id ?? "", StoreError(.internal, "streamed document for a non-index operation")), nil)
         }
@@ -263,10 +270,15 @@ extension Index {
         s.nextSeqNo += 1
         if let current { Index.remove(current, id: id, state: &s) }
         s.tombstones[id] = nil
-        let ordinal = tape.map { s.buffer.append(id: id, seqNo: seqNo, version: version, source: source, streamed: doc, tape: $0) }
-            ?? s.buffer.append(id: id, seqNo: seqNo, version: version, timestamp: doc.timestamp, source: source, fields: [])
+        var at = logged
+        if tape != nil {
+            let start = WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log)
+            if durable { at = start }
+        }
+        let stored = at.map { (SourceRef.pending, $0) }
+        let ordinal = tape.map { s.buffer.append(id: id, seqNo: seqNo, version: version, source: source, stored: stored, streamed: doc, tape: $0) }
+            ?? s.buffer.append(id: id, seqNo: seqNo, version: version, timestamp: doc.timestamp, source: source, stored: stored, fields: [])
         if givenID != nil { s.bufferIndex[id] = ordinal }
-        if tape != nil { WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log) }
         return (WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: current == nil ? .created : .updated, status: current == nil ? 201 : 200), ordinal)
     }
 
@@ -296,8 +308,9 @@ extension Index {
         s.nextSeqNo += 1
         if let current { Index.remove(current, id: id, state: &s) }
         s.tombstones[id] = nil
-        s.bufferIndex[id] = s.buffer.append(id: id, seqNo: seqNo, version: version, timestamp: timestamp, source: source, fields: mapped.fields)
-        WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log)
+        let at = WALRecord(op: .index, seqNo: seqNo, version: version, id: id, source: source).append(to: &log)
+        s.bufferIndex[id] = s.buffer.append(id: id, seqNo: seqNo, version: version, timestamp: timestamp, source: source,
+                                            stored: durable ? (SourceRef.pending, at) : nil, fields: mapped.fields)
         return WriteResult(index: name, id: id, version: version, seqNo: seqNo, outcome: current == nil ? .created : .updated, status: current == nil ? 201 : 200)
     }
 
@@ -341,9 +354,10 @@ extension Index {
         }
     }
 
-    static func source(of location: Location, in s: IndexState) -> [UInt8] {
+    /// The stored source at `location`; `pendingLog` is the log bytes of the request being applied.
+    static func source(of location: Location, in s: IndexState, pendingLog: [UInt8] = []) -> [UInt8] {
         switch location {
-        case .buffer(let i): return s.buffer.source(i)
+        case .buffer(let i): return s.buffer.source(i, pendingLog: pendingLog)
         case .sealing(let i): return s.sealing!.source(i)
         case .segment(let si, let doc): return s.segments[si].segment.sourceBytes(doc)
         }
@@ -376,8 +390,10 @@ extension Index {
         }
     }
 
-    /// Re-applies a logged write during recovery, with the version and seqNo it was given.
-    static func replay(_ r: WALRecord, into s: inout IndexState) {
+    /// Re-applies a logged write during recovery, with the version and seqNo it was given;
+    /// `file` and `sourceOffset` say where its source lies in the log.
+    static func replay(_ r: WALRecord, file: String, sourceOffset: Int, into s: inout IndexState) {
+        let file = s.buffer.sourceFile(file)
         s.nextSeqNo = max(s.nextSeqNo, r.seqNo + 1)
         let current = locate(r.id, in: &s)
         if let current { remove(current, id: r.id, state: &s) }
@@ -390,7 +406,8 @@ extension Index {
                 s.mapper.clearChanged()
                 s.mappingDirty = true
             }
-            s.bufferIndex[r.id] = s.buffer.append(id: r.id, seqNo: r.seqNo, version: r.version, timestamp: timestamp(of: mapped, s.mapper.slots), source: r.source, fields: mapped.fields)
+            s.bufferIndex[r.id] = s.buffer.append(id: r.id, seqNo: r.seqNo, version: r.version, timestamp: timestamp(of: mapped, s.mapper.slots),
+                                                  source: r.source, stored: (file, sourceOffset), fields: mapped.fields)
         }
     }
 }

@@ -131,7 +131,7 @@ public final class Index: Sendable {
         wal = try WriteAheadLog(directory: walDirectory, generation: max(walGeneration, (existing.last ?? 0) + 1))
         state = Mutex(st)
         state.withLock { s in
-            for r in records { Index.replay(r, into: &s) }
+            for r in records { Index.replay(r.record, file: walDirectory + "/" + WriteAheadLog.fileName(r.generation), sourceOffset: r.sourceOffset, into: &s) }
         }
     }
 

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Writes since the last refresh, kept column by column so sealing a segment is a
 /// permutation and a copy rather than a transpose of per-document maps.
 struct WriteBuffer {
@@ -9,8 +15,15 @@ struct WriteBuffer {
     private(set) var versions: [Int64] = []
     /// `Int64.min` where the document has no timestamp.
     private(set) var timestamps: [Int64] = []
+    /// Sources that lie in no file (see `SourceRef`): `sourceBytes[sourceOffsets[i]..<sourceOffsets[i + 1]]`.
     private(set) var sourceBytes: [UInt8] = []
     private(set) var sourceOffsets: [Int] = [0]
+    /// The bytes of all buffered sources, in the arena or not.
+    private(set) var sourceByteCount = 0
+    /// Where each document's `_source` lies in a file, if it does (see `SourceRef`).
+    private(set) var sourceRefs: [SourceRef] = []
+    /// The files `SourceRef.file` points into: log generations, or sealed segments' source files.
+    private(set) var sourceFiles: [String] = []
     /// Documents replaced or deleted after they were buffered.
     private(set) var dead = Bitmap(count: 0)
     private(set) var deadCount = 0
@@ -29,6 +42,7 @@ struct WriteBuffer {
         timestamps.reserveCapacity(docs)
         sourceBytes.reserveCapacity(other.sourceBytes.count)
         sourceOffsets.reserveCapacity(docs + 1)
+        sourceRefs.reserveCapacity(docs)
     }
 
     /// Empties the buffer but keeps its memory (already faulted in), for the next refresh cycle.
@@ -44,6 +58,9 @@ struct WriteBuffer {
         sourceBytes.removeAll(keepingCapacity: true)
         sourceOffsets.removeAll(keepingCapacity: true)
         sourceOffsets.append(0)
+        sourceRefs.removeAll(keepingCapacity: true)
+        sourceFiles.removeAll()
+        sourceByteCount = 0
         dead.clearAll()
         deadCount = 0
         if spareColumns.count < columns.count { spareColumns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: columns.count - spareColumns.count)) }
@@ -64,11 +81,13 @@ struct WriteBuffer {
 
     var liveCount: Int { docCount - deadCount }
     var isEmpty: Bool { liveCount == 0 }
-    var byteSize: Int { sourceBytes.count + docCount * 64 }
+    var byteSize: Int { sourceByteCount + docCount * 64 }
 
-    /// Appends a document; returns its ordinal in the buffer.
+    /// Appends a document; returns its ordinal in the buffer. A source that also lies in a
+    /// file (`stored`: a file number, or `SourceRef.pending`, and the offset) is not copied.
     @discardableResult
-    mutating func append(id: String, seqNo: Int64, version: Int64, timestamp: Int64?, source: some Collection<UInt8>, fields: [(slot: Int, value: FieldValue)]) -> Int {
+    mutating func append(id: String, seqNo: Int64, version: Int64, timestamp: Int64?, source: some Collection<UInt8>,
+                         stored: (file: Int32, offset: Int)? = nil, fields: [(slot: Int, value: FieldValue)]) -> Int {
         let doc = docCount
         docCount += 1
         idBytes.append(contentsOf: id.utf8)
@@ -76,8 +95,14 @@ struct WriteBuffer {
         seqNos.append(seqNo)
         versions.append(version)
         timestamps.append(timestamp ?? Int64.min)
-        sourceBytes.append(contentsOf: source)
+        if let stored {
+            sourceRefs.append(SourceRef(file: stored.file, length: UInt32(source.count), offset: UInt64(stored.offset)))
+        } else {
+            sourceBytes.append(contentsOf: source)
+            sourceRefs.append(SourceRef(file: SourceRef.none, length: UInt32(sourceBytes.count - sourceOffsets[doc]), offset: 0))
+        }
         sourceOffsets.append(sourceBytes.count)
+        sourceByteCount += Int(sourceRefs[doc].length)
         if dead.count < docCount { dead.grow(to: max(1024, docCount * 2)) }
         for (slot, value) in fields {
             if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
@@ -89,8 +114,8 @@ struct WriteBuffer {
 
     /// Appends a document mapped by the streaming path, its values read off the tape.
     @discardableResult
-    mutating func append(id: String, seqNo: Int64, version: Int64, source: [UInt8], streamed: StreamedDocument, tape: IngestTape) -> Int {
-        let doc = append(id: id, seqNo: seqNo, version: version, timestamp: streamed.timestamp, source: source, fields: [])
+    mutating func append(id: String, seqNo: Int64, version: Int64, source: [UInt8], stored: (file: Int32, offset: Int)?, streamed: StreamedDocument, tape: IngestTape) -> Int {
+        let doc = append(id: id, seqNo: seqNo, version: version, timestamp: streamed.timestamp, source: source, stored: stored, fields: [])
         var cols = columns, spares = spareColumns
         columns = []
         spareColumns = []
@@ -122,17 +147,71 @@ struct WriteBuffer {
 
     func id(_ doc: Int) -> String { String(decoding: idBytes[idOffsets[doc]..<idOffsets[doc + 1]], as: UTF8.self) }
 
-    func source(_ doc: Int) -> [UInt8] { Array(sourceBytes[sourceOffsets[doc]..<sourceOffsets[doc + 1]]) }
+    /// A document's `_source`: from the arena, or read from its file. `pendingLog` is the
+    /// log bytes of the request being applied, for documents it wrote (`SourceRef.pending`).
+    ///
+    /// A log record is in the buffer before its bytes reach the file (the append waits for
+    /// its turn outside the index lock), so a read that comes up short waits for them.
+    func source(_ doc: Int, pendingLog: [UInt8] = []) -> [UInt8] {
+        let r = sourceRefs[doc]
+        switch r.file {
+        case SourceRef.none:
+            return Array(sourceBytes[sourceOffsets[doc]..<sourceOffsets[doc + 1]])
+        case SourceRef.pending:
+            return Array(pendingLog[Int(r.offset)..<(Int(r.offset) + Int(r.length))])
+        default:
+            let deadline = Clock.monotonicNanos() + 10_000_000_000
+            while true {
+                if let bytes = try? FileIO.read(sourceFiles[Int(r.file)], offset: Int(r.offset), count: Int(r.length)) { return bytes }
+                if Clock.monotonicNanos() > deadline { return [] }
+                sched_yield()
+            }
+        }
+    }
+
+    /// The number of `path` in `sourceFiles`, added when new.
+    mutating func sourceFile(_ path: String) -> Int32 {
+        if let i = sourceFiles.lastIndex(of: path) { return Int32(i) }
+        sourceFiles.append(path)
+        return Int32(sourceFiles.count - 1)
+    }
+
+    /// Resolves the documents from `first` on appended as `SourceRef.pending` (offsets in the
+    /// request's log bytes): those bytes start at `base` of `file`.
+    mutating func resolveLogged(from first: Int, file path: String, base: UInt64) {
+        guard first < docCount else { return }
+        var index: Int32?
+        for doc in first..<docCount where sourceRefs[doc].file == SourceRef.pending {
+            let i = index ?? sourceFile(path)
+            index = i
+            sourceRefs[doc].file = i
+            sourceRefs[doc].offset += base
+        }
+    }
+
 
     /// Adds a sealed segment's live documents (for merging), column by column; returns the
     /// buffer ordinal of each segment document (-1 for deleted ones). Every column path must
     /// already have a slot.
+    ///
+    /// Sources stay where they are (the merged segment links their files) unless most of a
+    /// file's bytes belong to deleted documents: those live sources are copied, so the file can go.
     @discardableResult
     mutating func append(segment seg: Segment, deletes: Bitmap, slots: FieldSlots) -> [Int32] {
         var ordinal = [Int32](repeating: -1, count: seg.docCount)
+        var live = [Int](repeating: 0, count: seg.sourceFilePaths.count)
+        for doc in 0..<seg.docCount where !deletes.contains(doc) {
+            let at = seg.sourceLocation(doc)
+            live[at.file] += at.length
+        }
+        var kept = [Int32](repeating: SourceRef.none, count: live.count)
+        for f in live.indices where live[f] * 2 >= seg.sourceFileSize(f) { kept[f] = sourceFile(seg.sourceFilePaths[f]) }
         for doc in 0..<seg.docCount where !deletes.contains(doc) {
             let ts = seg.timestamps[doc]
-            ordinal[doc] = Int32(append(id: seg.id(doc), seqNo: seg.seqNo(doc), version: seg.version(doc), timestamp: ts == Int64.min ? nil : ts, source: seg.source(doc), fields: []))
+            let at = seg.sourceLocation(doc)
+            let file = kept[at.file]
+            ordinal[doc] = Int32(append(id: seg.id(doc), seqNo: seg.seqNo(doc), version: seg.version(doc), timestamp: ts == Int64.min ? nil : ts,
+                                        source: seg.source(doc), stored: file >= 0 ? (file, at.offset) : nil, fields: []))
         }
         for (path, column) in seg.columns {
             guard let slot = slots.slot(ifKnown: path) else { continue }
@@ -146,6 +225,19 @@ struct WriteBuffer {
         }
         return ordinal
     }
+}
+
+/// Where a buffered document's `_source` also lies in a file, so that sealing links the file
+/// into the segment instead of writing the bytes a second time.
+struct SourceRef {
+    /// Index into `WriteBuffer.sourceFiles`, or `none` (the bytes are only in the arena), or
+    /// `pending` (`offset` is still relative to the request's log bytes).
+    var file: Int32
+    var length: UInt32
+    var offset: UInt64
+
+    static let none: Int32 = -1
+    static let pending: Int32 = -2
 }
 
 /// The column values of one request's streamed documents, built outside the index lock and

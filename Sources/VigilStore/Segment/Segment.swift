@@ -13,8 +13,16 @@ public final class Segment: @unchecked Sendable {
     public let categories: Set<String>
     let directory: String
     let columnsFile: MappedFile
-    let sourceFile: MappedFile
+    /// `_source` files: `source.bin`, written with the segment, and files linked into the
+    /// segment directory (write-ahead log generations, older segments' source files).
+    let sourceFiles: [MappedFile]
+    /// Their paths, in the same order.
+    let sourceFilePaths: [String]
+    /// Segments written before linked sources: document i is `offsets[i]..<offsets[i + 1]` of `source.bin`.
     let sourceOffsets: UnsafeBufferPointer<UInt64>
+    /// Otherwise document i is `lengths[i]` bytes at `refs[i] & (1 << 48 - 1)` of file `refs[i] >> 48`.
+    let sourceRefs: UnsafeBufferPointer<UInt64>
+    let sourceLengths: UnsafeBufferPointer<UInt32>
     let seqNos: UnsafeBufferPointer<Int64>
     let versions: UnsafeBufferPointer<Int64>
     public let timestamps: UnsafeBufferPointer<Int64>
@@ -33,7 +41,6 @@ public final class Segment: @unchecked Sendable {
         maxSeqNo = meta.maxSeqNo
         categories = Set(meta.categories)
         columnsFile = try MappedFile(path: directory + "/columns.bin")
-        sourceFile = try MappedFile(path: directory + "/source.bin")
         let file = columnsFile.bytes
         func section<T>(_ o: JSONObject?, _ key: String, _: T.Type) throws(StoreError) -> UnsafeBufferPointer<T> {
             guard let pair = o?[key]?.arrayValue, pair.count == 2, let off = pair[0].int64Value, let n = pair[1].int64Value,
@@ -43,7 +50,20 @@ public final class Segment: @unchecked Sendable {
             return UnsafeBufferPointer(start: (file.baseAddress! + Int(off)).assumingMemoryBound(to: T.self), count: Int(n))
         }
         let b = meta.builtins
-        sourceOffsets = try section(b["_source_offsets"]?.objectValue, "values", UInt64.self)
+        if let linked = b["_source"]?.objectValue {
+            sourceFilePaths = (linked["files"]?.arrayValue ?? []).compactMap(\.stringValue).map { directory + "/" + $0 }
+            sourceOffsets = UnsafeBufferPointer(start: nil, count: 0)
+            sourceRefs = try section(linked, "refs", UInt64.self)
+            sourceLengths = try section(linked, "lengths", UInt32.self)
+        } else {
+            sourceFilePaths = [directory + "/source.bin"]
+            sourceOffsets = try section(b["_source_offsets"]?.objectValue, "values", UInt64.self)
+            sourceRefs = UnsafeBufferPointer(start: nil, count: 0)
+            sourceLengths = UnsafeBufferPointer(start: nil, count: 0)
+        }
+        var files: [MappedFile] = []
+        for path in sourceFilePaths { files.append(try MappedFile(path: path)) }
+        sourceFiles = files
         seqNos = try section(b["_seq_no"]?.objectValue, "values", Int64.self)
         versions = try section(b["_version"]?.objectValue, "values", Int64.self)
         timestamps = try section(b["_timestamp"]?.objectValue, "values", Int64.self)
@@ -52,8 +72,8 @@ public final class Segment: @unchecked Sendable {
             offsets: try section(idObject, "dict_offsets", UInt32.self), bytes: try section(idObject, "dict_bytes", UInt8.self))
         idDocs = try section(idObject, "docs", Int32.self)
         idEntries = try section(idObject, "entries", Int32.self)
-        guard sourceOffsets.count == docCount + 1, seqNos.count == docCount, idDocs.count == docCount, idEntries.count == docCount,
-            Int(sourceOffsets[docCount]) <= sourceFile.count
+        guard seqNos.count == docCount, idDocs.count == docCount, idEntries.count == docCount,
+            Segment.sourcesInBounds(docCount: docCount, linked: b["_source"] != nil, offsets: sourceOffsets, refs: sourceRefs, lengths: sourceLengths, files: files)
         else { throw StoreError(.internal, "corrupt segment \(directory)") }
         var cols: [String: Column] = [:]
         var shared: [(String, String)] = []
@@ -87,10 +107,40 @@ public final class Segment: @unchecked Sendable {
         columns = cols
     }
 
+    static func sourcesInBounds(docCount: Int, linked: Bool, offsets: UnsafeBufferPointer<UInt64>, refs: UnsafeBufferPointer<UInt64>,
+                                lengths: UnsafeBufferPointer<UInt32>, files: [MappedFile]) -> Bool {
+        if !linked {
+            guard offsets.count == docCount + 1, files.count == 1 else { return false }
+            var last: UInt64 = 0
+            for o in offsets {
+                if o < last { return false }
+                last = o
+            }
+            return Int(last) <= files[0].count
+        }
+        guard refs.count == docCount, lengths.count == docCount else { return false }
+        for i in 0..<docCount {
+            let f = Int(refs[i] >> 48), at = Int(refs[i] & (1 << 48 - 1))
+            guard f < files.count, at + Int(lengths[i]) <= files[f].count else { return false }
+        }
+        return true
+    }
+
+    /// Where a document's `_source` lies: which of `sourceFilePaths`, and the byte range.
+    func sourceLocation(_ doc: Int) -> (file: Int, offset: Int, length: Int) {
+        if sourceOffsets.count > 0 {
+            let start = Int(sourceOffsets[doc])
+            return (0, start, Int(sourceOffsets[doc + 1]) - start)
+        }
+        return (Int(sourceRefs[doc] >> 48), Int(sourceRefs[doc] & (1 << 48 - 1)), Int(sourceLengths[doc]))
+    }
+
+    func sourceFileSize(_ file: Int) -> Int { sourceFiles[file].count }
+
     /// The stored `_source` bytes of a document.
     public func source(_ doc: Int) -> UnsafeRawBufferPointer {
-        let start = Int(sourceOffsets[doc]), end = Int(sourceOffsets[doc + 1])
-        return UnsafeRawBufferPointer(rebasing: sourceFile.bytes[start..<end])
+        let at = sourceLocation(doc)
+        return UnsafeRawBufferPointer(rebasing: sourceFiles[at.file].bytes[at.offset..<(at.offset + at.length)])
     }
 
     public func sourceBytes(_ doc: Int) -> [UInt8] { [UInt8](source(doc)) }
@@ -109,7 +159,7 @@ public final class Segment: @unchecked Sendable {
         return Int(idDocs[entry])
     }
 
-    public var sizeInBytes: Int { columnsFile.count + sourceFile.count }
+    public var sizeInBytes: Int { sourceFiles.reduce(columnsFile.count) { $0 + $1.count } }
 }
 
 /// A sorted dictionary of UTF-8 strings: `offsets[i]..<offsets[i+1]` in `bytes` is entry `i`.

@@ -36,24 +36,7 @@ enum SegmentWriter {
         let sections = Sections(file: try FileSink(path: dir + "/columns.bin"))
         var builtins = JSONObject()
 
-        // _source in segment order, streamed straight from the buffer's arena.
-        var sourceOffsets: [UInt64] = [0]
-        sourceOffsets.reserveCapacity(n + 1)
-        let source = try FileSink(path: dir + "/source.bin")
-        var failure: StoreError?
-        buffer.sourceBytes.withUnsafeBytes { src in
-            do throws(StoreError) {
-                for old in order {
-                    try source.append(UnsafeRawBufferPointer(rebasing: src[buffer.sourceOffsets[old]..<buffer.sourceOffsets[old + 1]]))
-                    sourceOffsets.append(UInt64(source.offset))
-                }
-            } catch {
-                failure = error
-            }
-        }
-        if let failure { throw failure }
-        try source.finish()
-        builtins["_source_offsets"] = ["values": try sections.add(sourceOffsets)]
+        for e in try writeSources(buffer, order: order, directory: dir, sections).entries { builtins[e.key] = e.value }
         builtins["_seq_no"] = ["values": try sections.add(order.map { buffer.seqNos[$0] })]
         builtins["_version"] = ["values": try sections.add(order.map { buffer.versions[$0] })]
         let stamps = order.map { buffer.timestamps[$0] }
@@ -103,6 +86,93 @@ enum SegmentWriter {
         try sections.file.finish()
         try FileIO.writeAtomically(dir + "/meta.json", JSONWriter().encode(meta.json))
         return (meta, rank)
+    }
+
+    /// Writes `_source` in segment order; returns the builtin section that finds it.
+    ///
+    /// A source that already lies in a file (its log record, or an older segment's source
+    /// file) stays there: the file is linked into the segment directory, under a name unique
+    /// in the index, and the segment records where each document's bytes are. The rest is
+    /// written to `source.bin`. A buffer with no such files (a store without a log) gets the
+    /// plain layout: `source.bin` and one offset per document.
+    static func writeSources(_ buffer: WriteBuffer, order: [Int], directory dir: String, _ sections: Sections) throws(StoreError) -> JSONObject {
+        var inline: FileSink?
+        var failure: StoreError?
+        func copy(_ old: Int, to sink: FileSink) {
+            buffer.sourceBytes.withUnsafeBytes { src in
+                do throws(StoreError) {
+                    try sink.append(UnsafeRawBufferPointer(rebasing: src[buffer.sourceOffsets[old]..<buffer.sourceOffsets[old + 1]]))
+                } catch {
+                    failure = error
+                }
+            }
+        }
+        guard order.contains(where: { buffer.sourceRefs[$0].file >= 0 }) else {
+            let sink = try FileSink(path: dir + "/source.bin")
+            var offsets: [UInt64] = [0]
+            offsets.reserveCapacity(order.count + 1)
+            for old in order {
+                copy(old, to: sink)
+                if let failure { throw failure }
+                offsets.append(UInt64(sink.offset))
+            }
+            try sink.finish()
+            return ["_source_offsets": ["values": try sections.add(offsets)]]
+        }
+        var names: [String] = []
+        var slotOfFile = [Int?](repeating: nil, count: buffer.sourceFiles.count)
+        var inlineSlot: Int?
+        var refs: [UInt64] = [], lengths: [UInt32] = []
+        refs.reserveCapacity(order.count)
+        lengths.reserveCapacity(order.count)
+        for old in order {
+            let r = buffer.sourceRefs[old]
+            var slot: Int?
+            if r.file >= 0 {
+                slot = slotOfFile[Int(r.file)]
+                if slot == nil && names.count < 0xFFFF {
+                    let path = buffer.sourceFiles[Int(r.file)]
+                    let name = linkName(path)
+                    try FileIO.hardLink(path, dir + "/" + name)
+                    slot = names.count
+                    slotOfFile[Int(r.file)] = slot
+                    names.append(name)
+                }
+            }
+            if let slot {
+                refs.append(UInt64(slot) << 48 | r.offset)
+            } else {
+                // Only in the arena, or (past 65,535 files) copied out of its file.
+                if inline == nil {
+                    inline = try FileSink(path: dir + "/source.bin")
+                    inlineSlot = names.count
+                    names.append("source.bin")
+                }
+                refs.append(UInt64(inlineSlot!) << 48 | UInt64(inline!.offset))
+                if r.file == SourceRef.none {
+                    copy(old, to: inline!)
+                    if let failure { throw failure }
+                } else {
+                    try inline!.append(buffer.source(old))
+                }
+            }
+            lengths.append(r.length)
+        }
+        try inline?.finish()
+        return ["_source": [
+            "files": .array(names.map { .string($0) }),
+            "refs": try sections.add(refs), "lengths": try sections.add(lengths),
+        ]]
+    }
+
+    /// The name a source file gets when linked into a segment, the same in every segment it
+    /// moves to: a log generation keeps its name (`wal-000007.log`), a segment's own
+    /// `source.bin` becomes `seg-000003.source.bin`.
+    static func linkName(_ path: String) -> String {
+        let parts = path.split(separator: "/")
+        guard let base = parts.last else { return path }
+        if base == "source.bin", parts.count >= 2 { return parts[parts.count - 2] + ".source.bin" }
+        return String(base)
     }
 
     /// Live documents in (timestamp, seqNo) order. Buffer ordinals follow seqNo, so sorting

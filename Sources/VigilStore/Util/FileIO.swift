@@ -60,6 +60,28 @@ enum FileIO {
         return out
     }
 
+    /// `count` bytes of a file from `offset`.
+    static func read(_ path: String, offset: Int, count: Int) throws(StoreError) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ioError("cannot open", path) }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if n <= 0 { throw ioError("cannot read", path) }
+            done += n
+        }
+        return out
+    }
+
+    /// Gives the file at `existing` a second name, `new` (replacing a leftover of that name).
+    static func hardLink(_ existing: String, _ new: String) throws(StoreError) {
+        if link(existing, new) == 0 { return }
+        if errno == EEXIST, unlink(new) == 0, link(existing, new) == 0 { return }
+        throw ioError("cannot link \(existing) as", new)
+    }
+
     static func writeAll(_ fd: Int32, _ array: [UInt8], path: String) throws(StoreError) {
         let ok = array.withUnsafeBytes { bytes -> Bool in
             var done = 0

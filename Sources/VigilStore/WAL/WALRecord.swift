@@ -25,10 +25,15 @@ public struct WALRecord: Sendable, Equatable {
         self.source = source
     }
 
-    func append(to out: inout [UInt8]) {
+    /// Appends the encoded record; returns where its source bytes start in `out`.
+    @discardableResult
+    func append(to out: inout [UInt8]) -> Int {
         var log = PendingLog(bytes: out)
-        log.finish(log.reserve(id: id, source: source), op: op, seqNo: seqNo, version: version)
+        out = []  // so the bytes stay uniquely referenced and grow in place
+        let k = log.reserve(id: id, source: source)
+        log.finish(k, op: op, seqNo: seqNo, version: version)
         out = log.bytes
+        return log.sourceStart(k)
     }
 
     static func put(_ v: UInt64, _ n: Int, _ out: inout [UInt8]) {
@@ -42,9 +47,10 @@ public struct WALRecord: Sendable, Equatable {
     }
 
     /// Decodes the records of one log file, stopping at the first torn or corrupt record.
-    /// Returns the records and the byte length of the valid prefix.
-    static func decodeAll(_ b: UnsafeRawBufferPointer) -> ([WALRecord], Int) {
-        var out: [WALRecord] = []
+    /// Returns the records, each with the offset of its source bytes in the file, and the
+    /// byte length of the valid prefix.
+    static func decodeAll(_ b: UnsafeRawBufferPointer) -> ([(WALRecord, Int)], Int) {
+        var out: [(WALRecord, Int)] = []
         var p = 0
         while p + 8 <= b.count {
             let word = UInt32(get(b, p, 4))
@@ -70,7 +76,8 @@ public struct WALRecord: Sendable, Equatable {
             if payload[opAt] == 0 && idAt == 0 { continue }
             guard let op = Op(rawValue: payload[opAt]) else { break }
             let source = [UInt8](UnsafeRawBufferPointer(rebasing: payload[sourceStart..<(sourceStart + sourceLength)]))
-            out.append(WALRecord(op: op, seqNo: Int64(bitPattern: get(payload, seqAt, 8)), version: Int64(bitPattern: get(payload, seqAt + 8, 8)), id: id, source: source))
+            out.append((WALRecord(op: op, seqNo: Int64(bitPattern: get(payload, seqAt, 8)), version: Int64(bitPattern: get(payload, seqAt + 8, 8)), id: id, source: source),
+                        p - length + sourceStart))
         }
         return (out, p)
     }
@@ -111,6 +118,13 @@ struct PendingLog {
         starts.append(start)
         crcs.append(crc)
         return starts.count - 1
+    }
+
+    /// Where record `k`'s source bytes start in `bytes`.
+    func sourceStart(_ k: Int) -> Int {
+        let start = starts[k]
+        let idLength = Int(bytes[start + 8]) | Int(bytes[start + 9]) << 8
+        return start + 8 + 2 + idLength + 4
     }
 
     /// Completes record `k`; a nil `op` marks a write that was rejected, which replay skips.

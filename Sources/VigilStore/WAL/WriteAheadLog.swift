@@ -43,6 +43,7 @@ final class WriteAheadLog: Sendable {
         guard fd >= 0 else { throw FileIO.ioError("cannot open write-ahead log", path) }
         FileIO.syncDirectory(of: path)
         writer = Mutex(Writer(fd: fd, generation: generation, appended: 0))
+        reserved.withLock { $0 = (generation, 0) }
     }
 
     deinit {
@@ -51,11 +52,30 @@ final class WriteAheadLog: Sendable {
 
     var generation: Int { writer.withLock { $0.generation } }
 
-    /// Reserves the next place in the log. Taken under the index lock, so the log's order is
-    /// the order in which writes were applied; every ticket must then be passed to `append`.
-    func takeTicket() -> UInt64 {
-        tickets.wrappingAdd(1, ordering: .relaxed).oldValue
+    /// Where a ticket's bytes will lie: its generation's file and the offset in it.
+    struct Reservation {
+        var ticket: UInt64
+        var generation: Int
+        var offset: UInt64
     }
+
+    /// The generation tickets are handed out for, and the bytes reserved in it so far.
+    private let reserved = Mutex<(generation: Int, bytes: UInt64)>((0, 0))
+
+    /// Reserves the next `count` bytes of the log. Taken under the index lock, so the log's
+    /// order is the order in which writes were applied; every ticket must then be passed to
+    /// `append`. Since `roll` waits for every ticket handed out, the bytes land in the
+    /// returned generation at the returned offset.
+    func takeTicket(bytes count: Int) -> Reservation {
+        reserved.withLock { r in
+            let at = Reservation(ticket: tickets.wrappingAdd(1, ordering: .relaxed).oldValue, generation: r.generation, offset: r.bytes)
+            r.bytes += UInt64(count)
+            return at
+        }
+    }
+
+    /// The path of a generation's file.
+    func path(of generation: Int) -> String { directory + "/" + WriteAheadLog.fileName(generation) }
 
     /// Appends encoded records once every earlier ticket has appended (waiting for them,
     /// without the index lock); returns the LSN to pass to `sync(upTo:)`.
@@ -88,9 +108,12 @@ final class WriteAheadLog: Sendable {
     }
 
     /// Starts the next generation; everything in earlier ones is synced first.
-    /// Returns the new generation number.
+    /// Returns the new generation number. Call it where no ticket can be taken meanwhile
+    /// (under the index lock): it waits until every ticket handed out has been appended, so
+    /// each lands in the generation it was reserved in.
     func roll() throws(StoreError) -> Int {
-        try durable.withLock { (done) throws(StoreError) -> Int in
+        while turn.load(ordering: .acquiring) != tickets.load(ordering: .acquiring) { sched_yield() }
+        return try durable.withLock { (done) throws(StoreError) -> Int in
             try writer.withLock { (w) throws(StoreError) -> Int in
                 if fdatasync(w.fd) != 0 { throw FileIO.ioError("cannot fsync write-ahead log", directory) }
                 done = max(done, w.appended)
@@ -103,6 +126,7 @@ final class WriteAheadLog: Sendable {
                 w.fd = fd
                 w.fileBytes = 0
                 w.generation = next
+                reserved.withLock { $0 = (next, 0) }
                 return next
             }
         }
@@ -115,13 +139,20 @@ final class WriteAheadLog: Sendable {
         }
     }
 
+    /// A record read back, with where its source lies in its generation's file.
+    struct Replayed {
+        var record: WALRecord
+        var generation: Int
+        var sourceOffset: Int
+    }
+
     /// Reads every record of generations `>= from`, in order.
-    static func replay(directory: String, from: Int) throws(StoreError) -> [WALRecord] {
-        var out: [WALRecord] = []
+    static func replay(directory: String, from: Int) throws(StoreError) -> [Replayed] {
+        var out: [Replayed] = []
         for g in generations(in: directory) where g >= from {
             let bytes = try FileIO.read(directory + "/" + fileName(g))
             let (records, _) = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
-            out.append(contentsOf: records)
+            for (record, at) in records { out.append(Replayed(record: record, generation: g, sourceOffset: at)) }
         }
         return out
     }
