@@ -62,24 +62,80 @@ public struct JSONWriter {
     }
 
     public static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+        appendRaw(&out, room: 20) { writeInt(value, at: $0) }
+    }
+
+    /// Appends what `body` writes through a pointer into `room` bytes; it returns how many it wrote.
+    @inline(__always)
+    public static func appendRaw(_ out: inout [UInt8], room: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: room))
+        let used = out.withUnsafeMutableBufferPointer { body($0.baseAddress! + start) }
+        out.removeLast(room - used)
+    }
+
+    /// Writes a decimal integer (at most 20 bytes); returns its length.
+    public static func writeInt(_ value: Int64, at p: UnsafeMutablePointer<UInt8>) -> Int {
         if value == 0 {
-            out.append(0x30)
-            return
+            p.pointee = 0x30
+            return 1
         }
         var v = value.magnitude
-        if value < 0 { out.append(UInt8(ascii: "-")) }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { tmp in
-            var n = 0
-            while v > 0 {
-                tmp[n] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
-                v /= 10
-                n += 1
-            }
-            while n > 0 {
-                n -= 1
-                out.append(tmp[n])
-            }
+        var n = 0
+        if value < 0 {
+            p.pointee = UInt8(ascii: "-")
+            n = 1
         }
+        var digits = 0
+        var t = v
+        while t > 0 {
+            digits += 1
+            t /= 10
+        }
+        var i = n + digits
+        while v > 0 {
+            i -= 1
+            p[i] = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+            v /= 10
+        }
+        return n + digits
+    }
+
+    /// The most bytes `writeString` takes for `count` bytes of UTF-8: quotes, and every byte escaped as `\u00XX`.
+    public static func maxStringBytes(_ count: Int) -> Int { 2 + 6 * count }
+
+    /// Writes a quoted, escaped JSON string from valid UTF-8 bytes; returns its length.
+    public static func writeString(_ bytes: UnsafeBufferPointer<UInt8>, at p: UnsafeMutablePointer<UInt8>) -> Int {
+        var q = p
+        q.pointee = UInt8(ascii: "\"")
+        q += 1
+        for c in bytes {
+            if c >= 0x20 && c != 0x22 && c != 0x5C {
+                q.pointee = c
+                q += 1
+                continue
+            }
+            q[0] = UInt8(ascii: "\\")
+            switch c {
+            case 0x22: q[1] = 0x22
+            case 0x5C: q[1] = 0x5C
+            case 0x0A: q[1] = UInt8(ascii: "n")
+            case 0x0D: q[1] = UInt8(ascii: "r")
+            case 0x09: q[1] = UInt8(ascii: "t")
+            case 0x08: q[1] = UInt8(ascii: "b")
+            case 0x0C: q[1] = UInt8(ascii: "f")
+            default:
+                q[1] = UInt8(ascii: "u")
+                q[2] = 0x30
+                q[3] = 0x30
+                q[4] = hex[Int(c >> 4)]
+                q[5] = hex[Int(c & 0xF)]
+                q += 4
+            }
+            q += 2
+        }
+        q.pointee = UInt8(ascii: "\"")
+        return p.distance(to: q) + 1
     }
 
     public static func appendDouble(_ value: Double, to out: inout [UInt8]) {
@@ -99,30 +155,9 @@ public struct JSONWriter {
 
     /// Appends a quoted, escaped JSON string from valid UTF-8 bytes.
     public static func appendString(bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        var runStart = 0
-        for i in 0..<bytes.count {
-            let c = bytes[i]
-            if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
-            if runStart < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
-            runStart = i + 1
-            out.append(UInt8(ascii: "\\"))
-            switch c {
-            case 0x22: out.append(0x22)
-            case 0x5C: out.append(0x5C)
-            case 0x0A: out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "t"))
-            case 0x08: out.append(UInt8(ascii: "b"))
-            case 0x0C: out.append(UInt8(ascii: "f"))
-            default:
-                out.append(contentsOf: "u00".utf8)
-                out.append(hex[Int(c >> 4)])
-                out.append(hex[Int(c & 0xF)])
-            }
-        }
-        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count])) }
-        out.append(UInt8(ascii: "\""))
+        var room = 2 + bytes.count
+        for c in bytes where c < 0x20 || c == 0x22 || c == 0x5C { room += 5 }
+        appendRaw(&out, room: room) { writeString(bytes, at: $0) }
     }
 
     static func appendUTF8(_ scalar: UInt32, to out: inout [UInt8]) {

@@ -265,14 +265,20 @@ public final class Store: StorageBackend {
     // MARK: Writes
 
     public func bulk(_ items: [BulkItem]) -> [WriteResult] {
-        var results = [WriteResult?](repeating: nil, count: items.count)
+        bulk(targets: items.map(\.target), operations: items.map(\.operation))
+    }
+
+    /// Writes `operations[i]` to `targets[i]`, each index's share in one group; returns one
+    /// result per operation. A request that writes to one index passes its array through as is.
+    public func bulk(targets: [String], operations: [WriteOperation]) -> [WriteResult] {
+        var results = [WriteResult?](repeating: nil, count: operations.count)
         var groups: [(Index, [Int])] = []
         var groupOf: [ObjectIdentifier: Int] = [:]
         catalog.withLock { c in
             var changed = false
-            for (i, item) in items.enumerated() {
+            for i in operations.indices {
                 do throws(StoreError) {
-                    let index = try writeTarget(item, &c, &changed)
+                    let index = try writeTarget(targets[i], operations[i], &c, &changed)
                     let key = ObjectIdentifier(index)
                     if let g = groupOf[key] {
                         groups[g].1.append(i)
@@ -281,22 +287,22 @@ public final class Store: StorageBackend {
                         groups.append((index, [i]))
                     }
                 } catch {
-                    results[i] = .failure(index: item.target, id: item.operation.id ?? "", error)
+                    results[i] = .failure(index: targets[i], id: operations[i].id ?? "", error)
                 }
             }
             if changed { try? persistCatalog(c) }
         }
+        if groups.count == 1 && groups[0].1.count == operations.count { return groups[0].0.write(operations) }
         for (index, positions) in groups {
-            let out = index.write(positions.map { items[$0].operation })
+            let out = index.write(positions.map { operations[$0] })
             for (j, p) in positions.enumerated() { results[p] = out[j] }
         }
         return results.map { $0! }
     }
 
-    private func writeTarget(_ item: BulkItem, _ c: inout Catalog, _ changed: inout Bool) throws(StoreError) -> Index {
-        let name = item.target
+    private func writeTarget(_ name: String, _ operation: WriteOperation, _ c: inout Catalog, _ changed: inout Bool) throws(StoreError) -> Index {
         if let stream = c.dataStreams[name] {
-            guard case .index(_, _, true, _, _) = item.operation else {
+            guard case .index(_, _, true, _, _) = operation else {
                 throw StoreError(.illegalArgument, "only write ops with an op_type of create are allowed in data streams")
             }
             guard let index = c.indices[stream.writeIndex] else { throw StoreError.indexNotFound(stream.writeIndex) }
@@ -304,10 +310,10 @@ public final class Store: StorageBackend {
         }
         if let index = c.indices[name] { return index }
         try Store.validateIndexName(name)
-        if case .delete = item.operation { throw StoreError.indexNotFound(name) }
-        if case .update = item.operation { throw StoreError.indexNotFound(name) }
+        if case .delete = operation { throw StoreError.indexNotFound(name) }
+        if case .update = operation { throw StoreError.indexNotFound(name) }
         if let template = Store.matchingTemplate(name, c.templates), template.dataStream {
-            guard case .index(_, _, true, _, _) = item.operation else {
+            guard case .index(_, _, true, _, _) = operation else {
                 throw StoreError(.illegalArgument, "only write ops with an op_type of create are allowed in data streams")
             }
             changed = true

@@ -16,18 +16,18 @@ import VigilStore
 
             """.utf8)
         let actions = try API.parseBulk(body, defaultIndex: nil)
-        #expect(actions.map(\.opName) == ["index", "create", "delete", "update"])
+        #expect(actions.opNames == ["index", "create", "delete", "update"])
         let results = [
             WriteResult(index: "a", id: "1", version: 1, seqNo: 0, outcome: .created, status: 201),
-            WriteResult(index: "a", id: "gen\"id", version: 1, seqNo: 1, outcome: .created, status: 201),
+            WriteResult(index: "a\u{1}é", id: "gen\"id\\\n", version: 1, seqNo: 1, outcome: .created, status: 201),
             WriteResult(index: "a", id: "9", version: 1, seqNo: 2, outcome: .notFound, status: 404),
             .failure(index: "a", id: "1", StoreError(.mapperParsing, "failed to parse field [x]", causedBy: .init(type: "illegal_argument_exception", reason: "For input string: \"y\""))),
         ]
         for forced in [false, true] {
-            let direct = try JSONParser().parse(API.bulkResponseBytes(actions, results, took: 7, forcedRefresh: forced))
+            let direct = try JSONParser().parse(API.bulkResponseBytes(actions.opNames, results, took: 7, forcedRefresh: forced))
             let tree: JSONValue = [
                 "errors": true, "took": 7,
-                "items": .array(zip(actions, results).map { [$0.opName: API.itemJSON($1, forcedRefresh: forced && $1.error == nil)] }),
+                "items": .array(zip(actions.opNames, results).map { [$0: API.itemJSON($1, forcedRefresh: forced && $1.error == nil)] }),
             ]
             #expect(direct == tree)
         }
@@ -38,12 +38,12 @@ import VigilStore
     @Test func plainActionLinesMatchTheParsedForm() throws {
         let plain = try API.parseBulk(Array("{\"create\":{}}\n{\"a\":1}\n{\"index\":{}}\n{\"b\":2}\n".utf8), defaultIndex: "d")
         let spaced = try API.parseBulk(Array("{\"create\": {}}\n{\"a\":1}\n{ \"index\":{}}\n{\"b\":2}\n".utf8), defaultIndex: "d")
-        #expect(plain.map(\.opName) == ["create", "index"])
-        #expect(plain.map(\.opName) == spaced.map(\.opName))
-        for (p, s) in zip(plain, spaced) {
-            #expect(p.item.target == s.item.target)
-            guard case .index(let pid, let psource, let pcreate, _, _) = p.item.operation,
-                case .index(let sid, let ssource, let screate, _, _) = s.item.operation
+        #expect(plain.opNames == ["create", "index"])
+        #expect(plain.opNames == spaced.opNames)
+        #expect(plain.targets == spaced.targets)
+        for (p, s) in zip(plain.operations, spaced.operations) {
+            guard case .index(let pid, let psource, let pcreate, _, _) = p,
+                case .index(let sid, let ssource, let screate, _, _) = s
             else {
                 Issue.record("expected index operations")
                 continue

@@ -7,15 +7,27 @@ import VigilJSON
 import VigilStore
 
 extension API {
-    /// One parsed `_bulk` action with its place in the response.
-    struct BulkAction {
-        var opName: String
-        var item: BulkItem
+    /// A parsed `_bulk` body, one entry per action, kept as parallel arrays so the
+    /// operations go to the store as they are (no per-item copies on the way).
+    struct BulkRequest {
+        /// `index`, `create`, `update` or `delete`: the key of the action's response item.
+        var opNames: [String] = []
+        var targets: [String] = []
+        var operations: [WriteOperation] = []
+
+        var count: Int { operations.count }
+        var isEmpty: Bool { operations.isEmpty }
+
+        mutating func append(_ opName: String, _ target: String, _ operation: WriteOperation) {
+            opNames.append(opName)
+            targets.append(target)
+            operations.append(operation)
+        }
     }
 
     /// Parses an NDJSON `_bulk` body into actions. Whole-request errors (a bad action line)
     /// throw; a bad source document fails only its own item, later.
-    static func parseBulk(_ body: [UInt8], defaultIndex: String?) throws(RequestError) -> [BulkAction] {
+    static func parseBulk(_ body: [UInt8], defaultIndex: String?) throws(RequestError) -> BulkRequest {
         var lines: [ArraySlice<UInt8>] = []
         var start = 0
         body.withUnsafeBytes { b in
@@ -29,7 +41,7 @@ extension API {
         if start < body.count, body[start..<body.count].contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) {
             throw RequestError.illegalArgument("The bulk request must be terminated by a newline [\\n]")
         }
-        var actions: [BulkAction] = []
+        var actions = BulkRequest()
         var i = 0
         func blank(_ l: ArraySlice<UInt8>) -> Bool { !l.contains { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 } }
         while i < lines.count {
@@ -43,7 +55,7 @@ extension API {
                     throw RequestError.illegalArgument("Malformed action/metadata line [\(lineNo)]: the [\(line.count == API.plainCreate.count ? "create" : "index")] action needs a source document on the next line")
                 }
                 let create = line.count == API.plainCreate.count
-                actions.append(BulkAction(opName: create ? "create" : "index", item: BulkItem(target: index, operation: .index(id: nil, source: [UInt8](lines[i]), create: create, ifSeqNo: nil, ifPrimaryTerm: nil))))
+                actions.append(create ? "create" : "index", index, .index(id: nil, source: [UInt8](lines[i]), create: create, ifSeqNo: nil, ifPrimaryTerm: nil))
                 i += 1
                 continue
             }
@@ -81,7 +93,7 @@ extension API {
             let ifPrimaryTerm = meta["if_primary_term"]?.int64Value
             if opName == "delete" {
                 guard let id else { throw RequestError("action_request_validation_exception", "Validation Failed: 1: id is missing;") }
-                actions.append(BulkAction(opName: opName, item: BulkItem(target: index, operation: .delete(id: id, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm))))
+                actions.append(opName, index, .delete(id: id, ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm))
                 continue
             }
             guard i < lines.count else {
@@ -97,12 +109,12 @@ extension API {
                 } catch {
                     throw RequestError("x_content_parse_exception", "[\(i):\(error.column)] \(error.message)")
                 }
-                actions.append(BulkAction(opName: opName, item: BulkItem(target: index, operation: try updateOperation(id: id, body: body))))
+                actions.append(opName, index, try updateOperation(id: id, body: body))
             } else {
                 if opName == "create" && id == nil {
-                    actions.append(BulkAction(opName: opName, item: BulkItem(target: index, operation: .index(id: nil, source: source, create: true, ifSeqNo: nil, ifPrimaryTerm: nil))))
+                    actions.append(opName, index, .index(id: nil, source: source, create: true, ifSeqNo: nil, ifPrimaryTerm: nil))
                 } else {
-                    actions.append(BulkAction(opName: opName, item: BulkItem(target: index, operation: .index(id: id, source: source, create: opName == "create", ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm))))
+                    actions.append(opName, index, .index(id: id, source: source, create: opName == "create", ifSeqNo: ifSeqNo, ifPrimaryTerm: ifPrimaryTerm))
                 }
             }
         }
@@ -172,7 +184,7 @@ extension API {
         }
         let store = self.store
         let results = try await blocking { () -> [WriteResult] in
-            let results = store.bulk(actions.map(\.item))
+            let results = store.bulk(targets: actions.targets, operations: actions.operations)
             if policy != .none {
                 let touched = Set(results.filter { $0.error == nil }.map(\.index))
                 for name in touched { try store.index(named: name)?.refresh() }
@@ -181,12 +193,12 @@ extension API {
         }
         let tookMillis = Int64((Clock.monotonicNanos() - started) / 1_000_000)
         if req.params["filter_path"] == nil && req.params["pretty"] == nil {
-            return .init(status: 200, body: .rawJSON(API.bulkResponseBytes(actions, results, took: tookMillis, forcedRefresh: policy == .immediate)))
+            return .init(status: 200, body: .rawJSON(API.bulkResponseBytes(actions.opNames, results, took: tookMillis, forcedRefresh: policy == .immediate)))
         }
         var items: [JSONValue] = []
         items.reserveCapacity(results.count)
-        for (a, r) in zip(actions, results) {
-            items.append([a.opName: API.itemJSON(r, forcedRefresh: policy == .immediate && r.error == nil)])
+        for (opName, r) in zip(actions.opNames, results) {
+            items.append([opName: API.itemJSON(r, forcedRefresh: policy == .immediate && r.error == nil)])
         }
         return .json([
             "errors": .bool(results.contains { $0.error != nil }),
@@ -196,8 +208,9 @@ extension API {
     }
 
     /// The `_bulk` response written straight to bytes: the same document `itemJSON` builds,
-    /// without a tree of thousands of small objects.
-    static func bulkResponseBytes(_ actions: [BulkAction], _ results: [WriteResult], took: Int64, forcedRefresh: Bool) -> [UInt8] {
+    /// without a tree of thousands of small objects. Successful items are written through a
+    /// pointer into room reserved for them; failed ones through `JSONWriter`.
+    static func bulkResponseBytes(_ opNames: [String], _ results: [WriteResult], took: Int64, forcedRefresh: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + results.count * 200)
         func raw(_ s: StaticString) { out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount)) }
@@ -206,36 +219,23 @@ extension API {
         raw(",\"took\":")
         JSONWriter.appendInt(took, to: &out)
         raw(",\"items\":[")
-        for (k, (a, r)) in zip(actions, results).enumerated() {
+        for k in results.indices {
             if k > 0 { out.append(UInt8(ascii: ",")) }
+            if results[k].error == nil {
+                BulkItemWriter.success(opName: opNames[k], results[k], forcedRefresh: forcedRefresh, to: &out)
+                continue
+            }
+            let r = results[k]
             out.append(UInt8(ascii: "{"))
-            JSONWriter.appendString(a.opName, to: &out)
+            JSONWriter.appendString(opNames[k], to: &out)
             raw(":{\"_index\":")
             JSONWriter.appendString(r.index, to: &out)
             raw(",\"_id\":")
             JSONWriter.appendString(r.id, to: &out)
-            if let e = r.error {
-                raw(",\"status\":")
-                JSONWriter.appendInt(Int64(r.status), to: &out)
-                raw(",\"error\":")
-                JSONWriter().write(ErrorBody.cause(e), to: &out)
-                raw("}}")
-                continue
-            }
-            raw(",\"_version\":")
-            JSONWriter.appendInt(r.version, to: &out)
-            raw(",\"result\":")
-            JSONWriter.appendString(r.outcome?.rawValue ?? "noop", to: &out)
-            if forcedRefresh { raw(",\"forced_refresh\":true") }
-            if r.outcome == .noop {
-                raw(",\"_shards\":{\"total\":0,\"successful\":0,\"failed\":0}")
-            } else {
-                raw(",\"_shards\":{\"total\":2,\"successful\":1,\"failed\":0}")
-            }
-            raw(",\"_seq_no\":")
-            JSONWriter.appendInt(r.seqNo, to: &out)
-            raw(",\"_primary_term\":1,\"status\":")
+            raw(",\"status\":")
             JSONWriter.appendInt(Int64(r.status), to: &out)
+            raw(",\"error\":")
+            JSONWriter().write(ErrorBody.cause(r.error!), to: &out)
             raw("}}")
         }
         raw("]}")

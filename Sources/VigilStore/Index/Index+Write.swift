@@ -31,8 +31,8 @@ extension Index {
         var tape = IngestTape()
         var streamed = [StreamedDocument?](repeating: nil, count: operations.count)
         var parsed = [Result<JSONObject, StoreError>?](repeating: nil, count: operations.count)
-        for (i, op) in operations.enumerated() {
-            guard case .index(let id, let source, _, _, _) = op else { continue }
+        for i in operations.indices {
+            guard case .index(let id, let source, _, _, _) = operations[i] else { continue }
             streamed[i] = source.withUnsafeBufferPointer { streaming.map($0, mapper: snapshot, into: &tape) }
             if streamed[i] == nil { parsed[i] = Index.parseSource(source, id: id) }
         }
@@ -116,15 +116,15 @@ extension Index {
                 var ordinals: [Int32] = []
                 ordinals.reserveCapacity(b.docCount)
                 var scratch: [UInt8] = []
-                for (i, op) in operations.enumerated() {
+                for i in operations.indices {
                     let result: WriteResult
                     if let doc = streamed[i] {
                         let ordinal: Int?
-                        (result, ordinal) = applyStreamed(op, doc, id: ids[i], tape: nil, logged: durable ? p.sourceStart(i) : nil, state: &s, log: &scratch)
+                        (result, ordinal) = applyStreamed(operations[i], doc, id: ids[i], tape: nil, logged: durable ? p.sourceStart(i) : nil, state: &s, log: &scratch)
                         ordinals.append(Int32(ordinal ?? -1))
                         p.finish(i, op: result.error == nil ? .index : nil, seqNo: result.seqNo, version: result.version)
                     } else {
-                        result = apply(op, parsed: nil, mapper: &mapper, state: &s, log: &scratch)
+                        result = apply(operations[i], parsed: nil, mapper: &mapper, state: &s, log: &scratch)
                         p.finish(i, op: result.outcome == .deleted ? .delete : nil, seqNo: result.seqNo, version: result.version)
                     }
                     results.append(result)
