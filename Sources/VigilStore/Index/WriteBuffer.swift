@@ -107,6 +107,7 @@ struct WriteBuffer {
         for (slot, value) in fields {
             if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
             if columns[slot] == nil { columns[slot] = makeColumn(slot, kind: SegmentWriter.kind(of: value)) }
+            ColumnBuilder.ownValues(slot, in: &columns)
             columns[slot]!.append(doc: Int32(doc), value)
         }
         return doc
@@ -130,13 +131,44 @@ struct WriteBuffer {
 
     /// Adds the column values of a request's streamed documents, built outside the lock;
     /// `ordinals[j]` is the buffer document of the batch's document j, or -1 where it was rejected.
+    ///
+    /// A batch column that mirrors its parent (see `ColumnBuilder.mirror`) goes on mirroring
+    /// the buffer's parent column when that one has taken all the same values; otherwise its
+    /// values are spelled out.
     mutating func merge(_ batch: BatchColumns, ordinals: [Int32]) {
+        if batch.columns.count > columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: batch.columns.count - columns.count)) }
+        var before = [Int](repeating: 0, count: batch.columns.count)
         for slot in batch.columns.indices {
-            guard let local = batch.columns[slot] else { continue }
-            if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+            guard let local = batch.columns[slot], local.mirror < 0 else { continue }
             if columns[slot] == nil { columns[slot] = makeColumn(slot, kind: local.kind) }
+            ColumnBuilder.ownValues(slot, in: &columns)
+            before[slot] = columns[slot]!.count
             columns[slot]!.append(local, ordinals: ordinals)
         }
+        for slot in batch.columns.indices {
+            guard let local = batch.columns[slot], local.mirror >= 0 else { continue }
+            let parent = local.mirror
+            if local.mirrored == batch.columns[parent]!.count && columns[parent]!.mirror < 0 {
+                let added = columns[parent]!.count - before[parent]
+                if columns[slot] == nil && before[parent] == 0 {
+                    columns[slot] = .mirroring(parent, count: added)
+                    continue
+                }
+                if let c = columns[slot], c.mirror == parent, c.mirrored == before[parent] {
+                    columns[slot]!.mirrored += added
+                    continue
+                }
+            }
+            if columns[slot] == nil { columns[slot] = makeColumn(slot, kind: local.kind) }
+            ColumnBuilder.ownValues(slot, in: &columns)
+            columns[slot]!.append(local.materialized(parent: batch.columns[parent]!), ordinals: ordinals)
+        }
+    }
+
+    /// Column `slot` with its values spelled out, whether it mirrors its parent or not.
+    func column(_ slot: Int) -> ColumnBuilder? {
+        guard let c = columns[slot] else { return nil }
+        return c.mirror < 0 ? c : c.materialized(parent: columns[c.mirror]!)
     }
 
     mutating func kill(_ doc: Int) {
@@ -216,6 +248,7 @@ struct WriteBuffer {
         for (path, column) in seg.columns {
             guard let slot = slots.slot(ifKnown: path) else { continue }
             if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+            if columns[slot] != nil { ColumnBuilder.ownValues(slot, in: &columns) }
             var builder = columns[slot] ?? ColumnBuilder(kind: column.kind)
             guard builder.kind == column.kind else { continue }
             for doc in 0..<seg.docCount where ordinal[doc] >= 0 {
@@ -264,8 +297,57 @@ struct ColumnBuilder {
     var bools: [UInt8] = []
     var ips: [UInt64] = []
     var multiValued = false
+    /// A multi-field (`x.keyword`) that so far holds exactly its parent's first `mirrored`
+    /// values keeps none of its own: `mirror` is the parent's slot, or -1 when the column
+    /// holds its values. A dynamically mapped string arrives as text and as keyword, and
+    /// mirroring interns it once instead of twice; sealing writes such a column as `same_as`.
+    /// The parent only ever appends, so its prefix stays this column's values.
+    var mirror = -1
+    var mirrored = 0
 
     init(kind: ColumnKind) { self.kind = kind }
+
+    /// (mirror, mirrored, count), read through a mutating accessor: `columns[slot]!.mirrorState()`
+    /// then works on the builder in place, where a plain read through the optional would copy it.
+    @inline(__always)
+    mutating func mirrorState() -> (mirror: Int, mirrored: Int, count: Int) { (mirror, mirrored, docs.count) }
+
+    /// A string column mirroring the first `count` values of column `parent`.
+    static func mirroring(_ parent: Int, count: Int) -> ColumnBuilder {
+        var c = ColumnBuilder(kind: .string)
+        c.mirror = parent
+        c.mirrored = count
+        return c
+    }
+
+    /// A mirroring column's values as a column of their own (with only the dictionary entries they use).
+    func materialized(parent p: ColumnBuilder) -> ColumnBuilder {
+        guard mirror >= 0 else { return self }
+        var c = ColumnBuilder(kind: .string)
+        c.docs = Array(p.docs.prefix(mirrored))
+        var remap = [Int32](repeating: -1, count: p.dictionary.count)
+        c.codes.reserveCapacity(mirrored)
+        p.dictionary.arena.withUnsafeBufferPointer { a in
+            for code in p.codes.prefix(mirrored) {
+                if remap[Int(code)] < 0 {
+                    let e = p.dictionary.entry(Int(code))
+                    remap[Int(code)] = c.dictionary.intern(UnsafeBufferPointer(rebasing: a[e.startIndex..<e.endIndex]))
+                }
+                c.codes.append(remap[Int(code)])
+            }
+        }
+        c.multiValued = c.docs.indices.dropFirst().contains { c.docs[$0] == c.docs[$0 - 1] }
+        return c
+    }
+
+    /// Spells out column `slot`'s values if it mirrors its parent, before it takes values of its own.
+    @inline(__always)
+    static func ownValues(_ slot: Int, in columns: inout [ColumnBuilder?]) {
+        guard columns[slot] != nil else { return }
+        let parent = columns[slot]!.mirrorState().mirror
+        guard parent >= 0 else { return }
+        columns[slot] = columns[slot]!.materialized(parent: columns[parent]!)
+    }
 
     mutating func append(doc: Int32, _ value: FieldValue) {
         if let last = docs.last, last == doc { multiValued = true }
@@ -296,6 +378,8 @@ struct ColumnBuilder {
         docs.removeAll(keepingCapacity: true)
         codes.removeAll(keepingCapacity: true)
         dictionary.reset()
+        mirror = -1
+        mirrored = 0
         ints.removeAll(keepingCapacity: true)
         doubles.removeAll(keepingCapacity: true)
         bools.removeAll(keepingCapacity: true)
@@ -303,7 +387,7 @@ struct ColumnBuilder {
         multiValued = false
     }
 
-    /// Whether another column holds the same values for the same documents.
+    /// Whether another column holds the same values for the same documents (neither mirroring).
     func sameValues(as other: ColumnBuilder) -> Bool {
         kind == other.kind && kind == .string && multiValued == other.multiValued && docs == other.docs
             && codes == other.codes && dictionary.arena == other.dictionary.arena && dictionary.offsets == other.dictionary.offsets
@@ -314,11 +398,32 @@ struct ColumnBuilder {
     static func append(_ streamed: StreamedDocument, _ tape: IngestTape, doc d: Int32, into columns: inout [ColumnBuilder?], make: (Int, ColumnKind) -> ColumnBuilder) {
         tape.bytes.withUnsafeBufferPointer { arena in
             tape.values.withUnsafeBufferPointer { values in
+                var previous = -1
                 for v in streamed.values {
+                    defer { previous = v }
                     let value = values[v]
                     let slot = Int(value.slot)
                     if slot >= columns.count { columns.append(contentsOf: [ColumnBuilder?](repeating: nil, count: slot + 1 - columns.count)) }
+                    // A multi-field's value follows its parent's, the same bytes: mirror it.
+                    if value.kind == .string, previous >= 0, values[previous].kind == .string,
+                        values[previous].a == value.a, values[previous].b == value.b
+                    {
+                        let parent = Int(values[previous].slot)
+                        let p = columns[parent]!.mirrorState()
+                        if p.mirror < 0 {
+                            if columns[slot] == nil {
+                                if p.count == 1 {
+                                    columns[slot] = .mirroring(parent, count: 1)
+                                    continue
+                                }
+                            } else if columns[slot]!.mirrorState() == (mirror: parent, mirrored: p.count - 1, count: 0) {
+                                columns[slot]!.mirrored += 1
+                                continue
+                            }
+                        }
+                    }
                     if columns[slot] == nil { columns[slot] = make(slot, value.kind) }
+                    ownValues(slot, in: &columns)
                     switch value.kind {
                     case .string:
                         let start = Int(value.a)
@@ -342,6 +447,7 @@ struct ColumnBuilder {
     /// Appends another builder's values (of the same kind), renumbering its documents by
     /// `ordinals` and dropping those mapped to -1. Each distinct string is interned once.
     mutating func append(_ other: ColumnBuilder, ordinals: [Int32]) {
+        precondition(other.mirror < 0 && mirror < 0, "mirroring columns are spelled out before they are appended")
         guard other.kind == kind else { return }
         if other.multiValued { multiValued = true }
         let remap = kind == .string ? dictionary.codes(for: other.dictionary) : []

@@ -61,14 +61,23 @@ enum SegmentWriter {
         var categories: [String] = []
         var slotOfPath: [String: Int] = [:]
         for slot in buffer.columns.indices where buffer.columns[slot] != nil { slotOfPath[paths[slot]] = slot }
+        var sharing = Set<String>()
         for slot in buffer.columns.indices.sorted(by: { paths[$0] < paths[$1] }) {
-            guard let b = buffer.columns[slot] else { continue }
+            guard let raw = buffer.columns[slot] else { continue }
             let path = paths[slot]
+            // A multi-field that mirrored its parent throughout shares the parent's column.
+            if raw.mirror >= 0, raw.mirrored == buffer.columns[raw.mirror]!.count, !sharing.contains(paths[raw.mirror]) {
+                fields[path] = ["same_as": .string(paths[raw.mirror])]
+                sharing.insert(path)
+                continue
+            }
+            let b = buffer.column(slot)!
             // A multi-field (`x.keyword`) that holds exactly its parent's values shares the parent's column.
-            if let dot = path.lastIndex(of: "."), let parentSlot = slotOfPath[String(path[..<dot])],
-                let parent = buffer.columns[parentSlot], parent.sameValues(as: b)
+            if let dot = path.lastIndex(of: "."), let parentSlot = slotOfPath[String(path[..<dot])], !sharing.contains(String(path[..<dot])),
+                let parent = buffer.column(parentSlot), parent.sameValues(as: b)
             {
                 fields[path] = ["same_as": .string(String(path[..<dot]))]
+                sharing.insert(path)
                 continue
             }
             fields[path] = try buildColumn(b, rank: rank, docCount: n, sections)
