@@ -278,7 +278,7 @@ public final class Store: StorageBackend {
             var changed = false
             for i in operations.indices {
                 do throws(StoreError) {
-                    let index = try writeTarget(targets[i], operations[i], &c, &changed)
+                    let index = try writeTarget(targets[i], operations[i].kind, &c, &changed)
                     let key = ObjectIdentifier(index)
                     if let g = groupOf[key] {
                         groups[g].1.append(i)
@@ -300,9 +300,9 @@ public final class Store: StorageBackend {
         return results.map { $0! }
     }
 
-    private func writeTarget(_ name: String, _ operation: WriteOperation, _ c: inout Catalog, _ changed: inout Bool) throws(StoreError) -> Index {
+    private func writeTarget(_ name: String, _ kind: WriteOperation.Kind, _ c: inout Catalog, _ changed: inout Bool) throws(StoreError) -> Index {
         if let stream = c.dataStreams[name] {
-            guard case .index(_, _, true, _, _) = operation else {
+            guard kind == .create else {
                 throw StoreError(.illegalArgument, "only write ops with an op_type of create are allowed in data streams")
             }
             guard let index = c.indices[stream.writeIndex] else { throw StoreError.indexNotFound(stream.writeIndex) }
@@ -310,10 +310,9 @@ public final class Store: StorageBackend {
         }
         if let index = c.indices[name] { return index }
         try Store.validateIndexName(name)
-        if case .delete = operation { throw StoreError.indexNotFound(name) }
-        if case .update = operation { throw StoreError.indexNotFound(name) }
+        if kind == .delete || kind == .update { throw StoreError.indexNotFound(name) }
         if let template = Store.matchingTemplate(name, c.templates), template.dataStream {
-            guard case .index(_, _, true, _, _) = operation else {
+            guard kind == .create else {
                 throw StoreError(.illegalArgument, "only write ops with an op_type of create are allowed in data streams")
             }
             changed = true

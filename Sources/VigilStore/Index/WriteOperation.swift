@@ -8,6 +8,19 @@ public enum WriteOperation: Sendable {
     /// A partial update: `doc` merged into the stored source; `upsert` (or `doc` with `docAsUpsert`) when missing.
     case update(id: String, doc: JSONObject?, upsert: JSONObject?, docAsUpsert: Bool)
 
+    public enum Kind: Sendable {
+        case index, create, delete, update
+    }
+
+    /// What kind of write this is (read without copying the payload's id and source).
+    public var kind: Kind {
+        switch self {
+        case .index(_, _, let create, _, _): create ? .create : .index
+        case .delete: .delete
+        case .update: .update
+        }
+    }
+
     public var id: String? {
         switch self {
         case .index(let id, _, _, _, _): return id
