@@ -68,7 +68,7 @@ struct Hunt: AsyncParsableCommand {
         // Counting events needs none of them fetched.
         if count, case .event = statement.query { options.size = 0 }
         // A scratch store, in memory when /dev/shm is there (its fsyncs cost nothing).
-        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let base = FileIO.scratchDirectory
         let dir = base + "/vigil-eql-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let result: OfflineHunt.Result

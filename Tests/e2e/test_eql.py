@@ -195,6 +195,69 @@ def test_fields_as_in_the_reference(eql_server):
         es.eql.search(index=DS, query="any where true", fields=[3])
 
 
+def test_runtime_mappings(eql_server):
+    # Runtime fields in the request, as Elasticsearch's runtime-field reference writes them.
+    _, es = eql_server
+    docs = _docs()
+    resp = es.eql.search(
+        index=DS, filter_path="-hits.events", size=200, query='any where upper_name == "REGSVR32.EXE"',
+        runtime_mappings={"upper_name": {"type": "keyword", "script": {
+            "source": "if (doc['process.name.keyword'].size() > 0) { emit(doc['process.name.keyword'].value.toUpperCase()) }"}}},
+    )
+    assert resp["hits"]["total"] == {"value": 143, "relation": "eq"}
+    # `fields` returns the computed values.
+    resp = es.eql.search(
+        index=DS, size=1, query='process where upper_name == "REGSVR32.EXE"', fields=["upper_name", "process.pid"],
+        runtime_mappings={"upper_name": {"type": "keyword", "script": "emit(doc['process.name.keyword'].value.toUpperCase())"}},
+    )
+    [event] = resp["hits"]["events"]
+    assert event["fields"]["upper_name"] == ["REGSVR32.EXE"]
+    assert event["fields"]["process.pid"] == [event["_source"]["process"]["pid"]]
+    # params and params._source, long arithmetic.
+    pid_2012 = sum(1 for d in docs if d.get("process", {}).get("pid") == 2012 and d.get("event", {}).get("category") == "process")
+    resp = es.eql.search(
+        index=DS, size=200, query="process where pid_plus == 2112",
+        runtime_mappings={"pid_plus": {"type": "long", "script": {
+            "source": "def p = params._source['process']; if (p != null && p['pid'] != null) { emit(p['pid'] + params.add); }",
+            "params": {"add": 100}}}},
+    )
+    assert resp["hits"]["total"]["value"] == pid_2012 > 0
+    # The reference's day-of-week example; 1970-01-01 was a Thursday.
+    names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    day = names[((docs[0]["@timestamp"] // 86_400_000) + 3) % 7]
+    expected = sum(1 for d in docs if names[((d["@timestamp"] // 86_400_000) + 3) % 7] == day)
+    resp = es.eql.search(
+        index=DS, size=200, query=f'any where day_of_week == "{day}"',
+        runtime_mappings={"day_of_week": {"type": "keyword", "script": {
+            "source": "emit(doc['@timestamp'].value.dayOfWeekEnum.getDisplayName(TextStyle.FULL, Locale.ROOT))"}}},
+    )
+    assert resp["hits"]["total"]["value"] == expected
+    # No script: the value is read from _source as the runtime type, shadowing the mapped long.
+    as_long = es.eql.search(index=DS, query="process where process.pid == 2012", size=200)["hits"]["total"]["value"]
+    as_keyword = es.eql.search(index=DS, query='process where process.pid == "2012"', size=200,
+                               runtime_mappings={"process.pid": {"type": "keyword"}})["hits"]["total"]["value"]
+    assert as_keyword == as_long > 0
+
+
+@pytest.mark.parametrize(
+    "mappings,kind,fragment",
+    [
+        ({"x": {"type": "nope"}}, "mapper_parsing_exception", "No handler for type [nope]"),
+        ({"x": {"script": "emit(1)"}}, "mapper_parsing_exception", "No type specified"),
+        ({"x": {"type": "long", "script": "for (int i = 0; i < 3; i++) { emit(i) }"}}, "script_exception", "compile error"),
+        ({"x": {"type": "keyword", "script": "emit(doc['dll.name.keyword'].value)"}}, "script_exception", "doesn't have a value"),
+        ({"x": {"type": "keyword", "script": "emit(doc['process.name'].value)"}}, "script_exception", "Text fields are not optimised"),
+    ],
+)
+def test_runtime_mapping_errors(eql_server, mappings, kind, fragment):
+    _, es = eql_server
+    with pytest.raises(elasticsearch.BadRequestError) as info:
+        es.eql.search(index=DS, query="any where true", runtime_mappings=mappings)
+    err = info.value.body["error"]
+    assert err["type"] == kind, err
+    assert fragment in err["reason"], err
+
+
 def test_async_search_runs_on_after_the_wait(fresh_server, tmp_path):
     # Enough generated events that a heavy sequence outlasts a zero wait.
     import subprocess

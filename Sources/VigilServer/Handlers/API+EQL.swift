@@ -12,6 +12,7 @@ extension API {
         var options = EQLOptions()
         var filter: JSONValue?
         var fields: [FieldFetcher.Request] = []
+        var runtimeFields: [RuntimeField] = []
         var keepOnCompletion = false
         var keepAlive: Int64 = 5 * 86_400_000
         /// Milliseconds to wait before answering with an id while the search goes on; nil waits to the end.
@@ -59,7 +60,7 @@ extension API {
                 }
                 r.fields = f
             case "runtime_mappings":
-                throw RequestError.parsing("[\(e.key)] is not supported yet by Vigil's _eql/search (see the README's not-yet list)")
+                do { r.runtimeFields = try RuntimeField.parse(e.value) } catch { throw RequestError(error.type, error.reason) }
             default:
                 throw RequestError.parsing("[eql/search] unknown field [\(e.key)]")
             }
@@ -105,7 +106,10 @@ extension API {
         let statement: EQLStatement
         do { statement = try EQLParser.parse(r.query) } catch { throw eqlError(error) }
         let indices = try store.resolve(expression, options: options)
-        let readers = try indices.map { try $0.searchReader() }
+        var readers = try indices.map { try $0.searchReader() }
+        if !r.runtimeFields.isEmpty {
+            do { readers = try RuntimeField.apply(r.runtimeFields, to: readers) } catch { throw RequestError(error.type, error.reason) }
+        }
         let mapping = Mapping.union(readers.map(\.mapping))
         var plan: EQLPlan
         do { plan = try Analyzer.analyze(statement, mapping: mapping, options: r.options) } catch { throw eqlError(error) }
@@ -123,6 +127,8 @@ extension API {
         let result: EQLResult
         do { result = try EQLExecutor(readers: readers, options: r.options).run(plan) } catch { throw eqlError(error) }
         let fetcher = r.fields.isEmpty ? nil : FieldFetcher(r.fields, mapping: mapping)
+        // Runtime fields with a script have no source path: `fields` reads their computed columns.
+        let scripted = Set(r.runtimeFields.filter { $0.script != nil }.map(\.path))
         func event(_ e: EventRef) -> JSONValue {
             let seg = readers[e.reader].segments[e.segment].segment
             var o = JSONObject()
@@ -131,7 +137,7 @@ extension API {
             let source = (try? JSONParser().parse(seg.source(e.doc))) ?? .null
             o["_source"] = source
             if let fetcher {
-                let fields = fetcher.fetch(source)
+                let fields = fetcher.fetch(source) { name in scripted.contains(name) ? seg.columns[name]?.values(e.doc) ?? [] : nil }
                 if !fields.isEmpty { o["fields"] = .object(fields) }
             }
             return .object(o)

@@ -284,4 +284,9 @@ public struct IndexReader: Sendable {
     public let segments: [LiveSegment]
 
     public var liveCount: Int { segments.reduce(0) { $0 + $1.liveCount } }
+
+    /// The same reader with each segment replaced (views with computed columns) and another mapping.
+    public func replacing(mapping: Mapping, segments replace: (LiveSegment) throws -> Segment) rethrows -> IndexReader {
+        IndexReader(index: index, mapping: mapping, segments: try segments.map { LiveSegment(segment: try replace($0), deletes: $0.deletes) })
+    }
 }

@@ -63,10 +63,16 @@ public struct FieldFetcher: Sendable {
         targets = out
     }
 
-    /// The fields of one document, by name; empty when it has none of them.
-    public func fetch(_ source: JSONValue) -> JSONObject {
+    /// The fields of one document, by name; empty when it has none of them. `computed` gives
+    /// the values of fields that are not read from the source (script runtime fields).
+    public func fetch(_ source: JSONValue, computed: (String) -> [FieldValue]? = { _ in nil }) -> JSONObject {
         var out = JSONObject()
         for t in targets {
+            if let given = computed(t.name) {
+                let values = given.compactMap { FieldFetcher.json($0, t) }
+                if !values.isEmpty { out[t.name] = .array(values) }
+                continue
+            }
             var values: [JSONValue] = []
             func add(_ v: JSONValue) {
                 if case .array(let items) = v {

@@ -228,6 +228,11 @@ public struct Mapping: Sendable, Equatable {
     }
 
     /// Inserts a dynamically inferred leaf or object at a dotted path whose parents exist as objects.
+    /// Puts a field of `type` at `path`, replacing what was there (runtime fields shadow mapped ones).
+    public mutating func setField(_ path: String, type: FieldType) {
+        insert(FieldMapping(type: type), at: path.split(separator: ".").map(String.init))
+    }
+
     mutating func insert(_ field: FieldMapping, at path: [String]) {
         func put(_ props: inout [String: FieldMapping], _ i: Int) {
             let key = path[i]

@@ -30,9 +30,12 @@ public final class Segment: @unchecked Sendable {
     let idDocs: UnsafeBufferPointer<Int32>
     let idEntries: UnsafeBufferPointer<Int32>
     public let columns: [String: Column]
+    /// Segments whose mapped files back some of `columns` (computed columns; see `adding`).
+    private let backing: [Segment]
 
     init(directory: String) throws(StoreError) {
         self.directory = directory
+        backing = []
         let meta = try SegmentMeta(json: StoredJSON.read(directory + "/meta.json"))
         name = meta.name
         docCount = meta.docCount
@@ -136,6 +139,53 @@ public final class Segment: @unchecked Sendable {
     }
 
     func sourceFileSize(_ file: Int) -> Int { sourceFiles[file].count }
+
+    /// This segment with `extra` columns laid over its own (same documents, same order).
+    private init(_ base: Segment, extra: Segment) {
+        directory = base.directory
+        name = base.name
+        docCount = base.docCount
+        minTimestamp = base.minTimestamp
+        maxTimestamp = base.maxTimestamp
+        maxSeqNo = base.maxSeqNo
+        categories = base.categories
+        columnsFile = base.columnsFile
+        sourceFiles = base.sourceFiles
+        sourceFilePaths = base.sourceFilePaths
+        sourceOffsets = base.sourceOffsets
+        sourceRefs = base.sourceRefs
+        sourceLengths = base.sourceLengths
+        seqNos = base.seqNos
+        versions = base.versions
+        timestamps = base.timestamps
+        ids = base.ids
+        idDocs = base.idDocs
+        idEntries = base.idEntries
+        columns = base.columns.merging(extra.columns) { _, new in new }
+        backing = base.backing + [extra]
+    }
+
+    /// A view of this segment with more columns, whose values are given per document
+    /// (`values[doc]` of each column; runtime fields computed for one search). They are laid
+    /// out as a small segment in `scratch`, mapped, and the files removed at once.
+    public func adding(columns extra: [(path: String, values: [[FieldValue]])], scratch: String) throws(StoreError) -> Segment {
+        guard !extra.isEmpty else { return self }
+        var buffer = WriteBuffer()
+        for doc in 0..<docCount {
+            var fields: [(slot: Int, value: FieldValue)] = []
+            for (slot, column) in extra.enumerated() {
+                for v in column.values[doc] { fields.append((slot, v)) }
+            }
+            let ts = timestamps[doc]
+            buffer.append(id: String(doc), seqNo: Int64(doc), version: 1, timestamp: ts == Int64.min ? nil : ts, source: EmptyCollection<UInt8>(), fields: fields)
+        }
+        let name = "computed-\(UInt64.random(in: 0...UInt64.max))"
+        try FileIO.makeDirectories(scratch)
+        defer { FileIO.removeTree(scratch + "/" + name) }
+        _ = try SegmentWriter.write(buffer, paths: extra.map(\.path), name: name, directory: scratch)
+        let computed = try Segment(directory: scratch + "/" + name)
+        return Segment(self, extra: computed)
+    }
 
     /// The stored `_source` bytes of a document.
     public func source(_ doc: Int) -> UnsafeRawBufferPointer {

@@ -5,7 +5,14 @@ import Darwin
 #endif
 
 /// Thin POSIX file helpers; every failure becomes a `StoreError` with the path and errno text.
-enum FileIO {
+package enum FileIO {
+    /// Where short-lived files go: `/dev/shm` (memory) when there is one, else `$TMPDIR` or `/tmp`.
+    package static var scratchDirectory: String {
+        if isDirectory("/dev/shm") { return "/dev/shm" }
+        if let t = getenv("TMPDIR") { return String(cString: t) }
+        return "/tmp"
+    }
+
     static func errorText() -> String { String(cString: strerror(errno)) }
 
     static func ioError(_ what: String, _ path: String) -> StoreError {
