@@ -52,9 +52,28 @@ public struct JSONProjector: Sendable {
     /// `project(_:into:)`, also setting in `found` the bits of the paths (in the order given; the
     /// 64th and later share bit 63) that had a non-null value copied, whole or within an array.
     public func project(_ document: UnsafeRawBufferPointer, into out: inout [UInt8], found: inout UInt64) -> Bool {
+        project(document, into: &out, found: &found, spans: nil)
+    }
+
+    /// Where one projected value was copied to in the output.
+    public struct Span: Sendable {
+        /// Bits of the paths the value holds (see `found`).
+        public var paths: UInt64
+        /// The value's bytes in the output.
+        public var range: Range<Int>
+        /// The value is an array met on the way to the paths, not a value at one of them.
+        public var enclosing: Bool
+    }
+
+    /// `project(_:into:found:)`, also listing in `spans` where each copied value is in `out`.
+    public func project(_ document: UnsafeRawBufferPointer, into out: inout [UInt8], found: inout UInt64, spans: inout [Span]) -> Bool {
+        withUnsafeMutablePointer(to: &spans) { project(document, into: &out, found: &found, spans: $0) }
+    }
+
+    private func project(_ document: UnsafeRawBufferPointer, into out: inout [UInt8], found: inout UInt64, spans: UnsafeMutablePointer<[Span]>?) -> Bool {
         let start = out.count
         var i = JSONProjector.skipSpace(document, 0)
-        guard i < document.count, document[i] == UInt8(ascii: "{"), object(document, &i, node: 0, into: &out, found: &found) else {
+        guard i < document.count, document[i] == UInt8(ascii: "{"), object(document, &i, node: 0, into: &out, found: &found, spans: spans) else {
             out.removeSubrange(start...)
             return false
         }
@@ -67,7 +86,7 @@ public struct JSONProjector: Sendable {
     }
 
     /// Reads the object at `i` (its `{`), copying what nodes below `node` need; `i` ends past its `}`.
-    private func object(_ p: UnsafeRawBufferPointer, _ i: inout Int, node: Int, into out: inout [UInt8], found: inout UInt64) -> Bool {
+    private func object(_ p: UnsafeRawBufferPointer, _ i: inout Int, node: Int, into out: inout [UInt8], found: inout UInt64, spans: UnsafeMutablePointer<[Span]>?) -> Bool {
         out.append(UInt8(ascii: "{"))
         let open = out.count
         i += 1
@@ -97,6 +116,7 @@ public struct JSONProjector: Sendable {
                 if out.count > open { out.append(UInt8(ascii: ",")) }
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[keyStart..<keyEnd]))
                 out.append(UInt8(ascii: ":"))
+                spans?.pointee.append(Span(paths: nodes[at].paths, range: out.count..<(out.count + i - valueStart), enclosing: false))
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[valueStart..<i]))
             case .descend(let child):
                 if p[i] == UInt8(ascii: "{") {
@@ -105,7 +125,7 @@ public struct JSONProjector: Sendable {
                     out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[keyStart..<keyEnd]))
                     out.append(UInt8(ascii: ":"))
                     let inner = out.count
-                    guard object(p, &i, node: child, into: &out, found: &found) else { return false }
+                    guard object(p, &i, node: child, into: &out, found: &found, spans: spans) else { return false }
                     // `{}` written for an object none of whose fields are needed: drop it.
                     if out.count == inner + 2 { out.removeSubrange(mark...) }
                 } else {
@@ -116,6 +136,7 @@ public struct JSONProjector: Sendable {
                         if out.count > open { out.append(UInt8(ascii: ",")) }
                         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[keyStart..<keyEnd]))
                         out.append(UInt8(ascii: ":"))
+                        spans?.pointee.append(Span(paths: nodes[child].paths, range: out.count..<(out.count + i - valueStart), enclosing: true))
                         out.append(contentsOf: UnsafeRawBufferPointer(rebasing: p[valueStart..<i]))
                     }
                 }
@@ -199,6 +220,18 @@ public struct JSONProjector: Sendable {
     @inline(__always)
     static func skipString(_ p: UnsafeRawBufferPointer, _ i: Int) -> Int? {
         var i = i + 1
+        // Eight bytes at a time while none is a quote or a backslash (SWAR: a byte equal to
+        // the pattern's leaves a zero, which the borrow trick finds).
+        if let base = p.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            let quotes = ones &* 0x22, slashes = ones &* 0x5C
+            while i + 8 <= p.count {
+                let w = (base + i).loadUnaligned(as: UInt64.self)
+                let q = w ^ quotes, s = w ^ slashes
+                if ((q &- ones) & ~q | (s &- ones) & ~s) & highs != 0 { break }
+                i += 8
+            }
+        }
         while i < p.count {
             let b = p[i]
             if b == UInt8(ascii: "\"") { return i + 1 }

@@ -129,6 +129,14 @@ TRICKY = [
     r'{"@timestamp":"2026-01-01T00:00:08Z","event":{"category":["file"]},"process":{"name":"bash"},"file":{"path":"/tmp/\"quoted\" name"}}',
     r'{"@timestamp":"2026-01-01T00:00:09Z","event.category":["process"],"process.name":"sshd","process.parent":{"name":"systemd"}}',
     r'{"@timestamp":"2026-01-01T00:00:10Z","event":{"category":["process"]},"process":{"name":"bash","parent":{"name":"sshd"}}}',
+    # Addresses that a check before loading must not misjudge: several values, null, IPv6,
+    # an escape, a dotted key, none at all.
+    r'{"@timestamp":"2026-01-01T00:00:11Z","event":{"category":["network"]},"destination":{"ip":["192.168.1.1","10.9.9.9"]}}',
+    r'{"@timestamp":"2026-01-01T00:00:12Z","event":{"category":["network"]},"destination":{"ip":null}}',
+    r'{"@timestamp":"2026-01-01T00:00:13Z","event":{"category":["network"]},"destination":{"ip":"fe80::1"}}',
+    r'{"@timestamp":"2026-01-01T00:00:14Z","event":{"category":["network"]},"destination":{"ip":"10.0.0.\u0031"}}',
+    r'{"@timestamp":"2026-01-01T00:00:15Z","event":{"category":["network"]},"destination.ip":"172.16.0.1"}',
+    r'{"@timestamp":"2026-01-01T00:00:16Z","event":{"category":["network"]},"process":{"name":"curl"}}',
 ]
 
 TRICKY_QUERIES = [
@@ -150,6 +158,13 @@ TRICKY_QUERIES = [
     'sequence by process.name [process where true] ![network where process.name == "curl"] [file where true]',
     'sample by process.name [process where process.name == "bash"] [file where file.path != null]',
     'process where not process.name == "bash"',
+    'network where cidrMatch(destination.ip, "10.0.0.0/8")',
+    'network where cidrMatch(destination.ip, "172.16.0.0/12", "fe80::/16")',
+    'network where not cidrMatch(destination.ip, "10.0.0.0/8")',
+    'network where cidrMatch(destination.ip, "10.0.0.0/8") and process.name == "curl"',
+    'network where cidrMatch(destination.ip, "192.168.0.0/16") or process.name == "curl"',
+    'any where destination.ip == "10.0.0.1"',
+    'any where destination.ip != null',
 ]
 
 

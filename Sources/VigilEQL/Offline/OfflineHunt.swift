@@ -75,6 +75,7 @@ public struct OfflineHunt {
         if let t = options.tiebreakerField { fields.insert(t) }
         let projector = JSONProjector(paths: fields.sorted())
         let stages = prefilter ? RequiredText.stages(of: statement, eventCategoryField: options.eventCategoryField) : []
+        let checks = prefilter ? ValueCheck(statement, mapping: mapping, options: options, projected: fields.sorted()) : nil
         let t0 = Clock.monotonicNanos()
         var rejected = 0
         var loaded = 0
@@ -85,7 +86,7 @@ public struct OfflineHunt {
         for file in files {
             bases.append(base)
             let search = prefilter ? OfflineHunt.search(for: stages, in: file) : nil
-            let (l, r) = load(file, base: base, search: search, projector: projector, found: &found, into: index, ordinals: ordinals)
+            let (l, r) = load(file, base: base, search: search, checks: checks, projector: projector, found: &found, into: index, ordinals: ordinals)
             loaded += l
             rejected += r
             base += file.documents.count
@@ -152,7 +153,7 @@ public struct OfflineHunt {
     /// event is loaded: a field is mapped by its first value in the file, as a full load would
     /// map it, not by its first value among the candidates. Loading more events than the
     /// candidates never changes an answer.
-    private func load(_ file: EventFile, base: Int, search: NeedleSearch?, projector: JSONProjector, found: inout UInt64, into index: Index, ordinals: Ordinals) -> (Int, Int) {
+    private func load(_ file: EventFile, base: Int, search: NeedleSearch?, checks: ValueCheck?, projector: JSONProjector, found: inout UInt64, into index: Index, ordinals: Ordinals) -> (Int, Int) {
         var seeded = 0
         var seedItems: [WriteOperation] = []
         var seedMalformed = 0
@@ -183,6 +184,8 @@ public struct OfflineHunt {
         DispatchQueue.concurrentPerform(iterations: 2) { _ in
             var candidate = [Bool](repeating: search == nil, count: chunk)
             var narrow: [UInt8] = []
+            var spans: [JSONProjector.Span] = []
+            var unused: UInt64 = 0
             while true {
                 let k = next.add(1, ordering: .relaxed).oldValue
                 guard k < chunks else { return }
@@ -197,10 +200,15 @@ public struct OfflineHunt {
                     }
                     for d in range where candidate[d - range.lowerBound] {
                         narrow.removeAll(keepingCapacity: true)
-                        guard projector.project(UnsafeRawBufferPointer(rebasing: bytes[file.documents[d]]), into: &narrow) else {
+                        spans.removeAll(keepingCapacity: true)
+                        let projected = checks == nil
+                            ? projector.project(UnsafeRawBufferPointer(rebasing: bytes[file.documents[d]]), into: &narrow)
+                            : projector.project(UnsafeRawBufferPointer(rebasing: bytes[file.documents[d]]), into: &narrow, found: &unused, spans: &spans)
+                        guard projected else {
                             malformed += 1
                             continue
                         }
+                        if let checks, checks.rules(out: narrow, spans: spans) { continue }
                         items.append(.index(id: nil, source: narrow, create: true, ifSeqNo: nil, ifPrimaryTerm: nil))
                         itemOrdinals.append(Int32(base + d))
                     }

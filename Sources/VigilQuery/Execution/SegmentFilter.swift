@@ -224,7 +224,7 @@ public struct SegmentFilter {
     }
 
     /// `cidrMatch(field, "a/b", …)` with literal networks, parsed once.
-    static func cidrNetworks(_ e: Expr) -> [CIDR]? {
+    public static func cidrNetworks(_ e: Expr) -> [CIDR]? {
         guard case .call(.cidrMatch, let args, _) = e, args.count >= 2, case .field = args[0] else { return nil }
         var out: [CIDR] = []
         for a in args.dropFirst() {
