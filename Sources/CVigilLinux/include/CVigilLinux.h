@@ -9,8 +9,6 @@
 /// when the CPU has them, a table otherwise.
 uint32_t vigil_crc32c_update(uint32_t crc, const void *bytes, size_t length);
 
-#endif
-
 /// One needle of a multi-needle search: `length` bytes at `start` in the shared needle bytes,
 /// lowercase where `fold` (then ASCII letters of the text match either case). Two of its
 /// positions, `anchor1` <= `anchor2` (rare bytes, chosen by the caller), are compared for all
@@ -31,3 +29,5 @@ int64_t vigil_needles_find(const uint8_t *text, int64_t from, int64_t to,
 /// Whether needle `k` matches the text at `p` (the needle must fit before `to`).
 int32_t vigil_needle_matches(const uint8_t *text, int64_t p, int64_t to,
                              const vigil_needle *needle, const uint8_t *needle_bytes);
+
+#endif
