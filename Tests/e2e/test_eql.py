@@ -193,6 +193,17 @@ def test_fields_as_in_the_reference(eql_server):
     assert second["fields"]["dll.name"] == ["scrobj.dll"]
     with pytest.raises(elasticsearch.BadRequestError):
         es.eql.search(index=DS, query="any where true", fields=[3])
+    # A Java pattern, printed in UTC.
+    resp = es.eql.search(index=DS, query='process where process.name == "regsvr32.exe"', size=3,
+                         fields=[{"field": "@timestamp", "format": "HH:mm:ss.SSS"}])
+    for e in resp["hits"]["events"]:
+        ms = e["_source"]["@timestamp"] % 86_400_000
+        expected = f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+        assert e["fields"]["@timestamp"] == [expected]
+    with pytest.raises(elasticsearch.BadRequestError) as info:
+        es.eql.search(index=DS, query="any where true", fields=[{"field": "@timestamp", "format": "yyyy-ww"}])
+    assert info.value.body["error"]["type"] == "illegal_argument_exception"
+    assert "Unknown pattern letter: w" in info.value.body["error"]["reason"]
 
 
 def test_runtime_mappings(eql_server):

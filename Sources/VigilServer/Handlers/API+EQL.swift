@@ -58,6 +58,10 @@ extension API {
                 guard let f = FieldFetcher.Request.parse(e.value) else {
                     throw RequestError.parsing("[eql/search] failed to parse field [fields]: expected an array of field names or {\"field\": …} objects")
                 }
+                for request in f {
+                    guard let format = request.format else { continue }
+                    do { _ = try DatePattern(format) } catch { throw RequestError.illegalArgument(error.message) }
+                }
                 r.fields = f
             case "runtime_mappings":
                 do { r.runtimeFields = try RuntimeField.parse(e.value) } catch { throw RequestError(error.type, error.reason) }

@@ -5,7 +5,8 @@ public import VigilJSON
 ///
 /// Patterns may use `*`. Multi-fields (`x.keyword`) and aliases are fields of their own; objects
 /// are not. Values come back as arrays; a keyword value over `ignore_above` is left out, dates
-/// are formatted (`epoch_millis`, `epoch_second`, or ISO 8601 in UTC for the other formats).
+/// are printed in UTC by the requested format or the mapping's (`DatePattern`: Elasticsearch's
+/// built-in names and Java patterns).
 public struct FieldFetcher: Sendable {
     public struct Request: Sendable, Equatable {
         public var pattern: String
@@ -38,6 +39,8 @@ public struct FieldFetcher: Sendable {
         var sourcePath: String
         var field: FieldMapping
         var format: String?
+        /// How dates print: the requested format, else the mapping's (ISO 8601 when neither parses).
+        var pattern: DatePattern?
     }
 
     let targets: [Target]
@@ -58,7 +61,8 @@ public struct FieldFetcher: Sendable {
                 // A multi-field is indexed from its parent's value.
                 sourcePath = String(path[..<dot])
             }
-            out.append(Target(name: path, sourcePath: sourcePath, field: typed, format: request.format ?? typed.parameters["format"]?.stringValue))
+            let format = request.format ?? typed.parameters["format"]?.stringValue
+            out.append(Target(name: path, sourcePath: sourcePath, field: typed, format: format, pattern: format.flatMap { try? DatePattern($0) }))
         }
         targets = out
     }
@@ -95,11 +99,7 @@ public struct FieldFetcher: Sendable {
         case .bool(let b): return .bool(b)
         case .ip(let ip): return .string(ip.description)
         case .date(let ms):
-            switch t.format?.split(separator: "||").first {
-            case "epoch_millis": return .string(String(ms))
-            case "epoch_second": return .string(String(ms / 1000))
-            default: return .string(DateFormats.formatISO(ms))
-            }
+            return .string(t.pattern?.format(ms) ?? DateFormats.formatISO(ms))
         }
     }
 }

@@ -99,8 +99,9 @@ final class WriteAheadLog: Sendable {
             if done >= lsn { return }
             let (fd, end, fileEnd) = writer.withLock { ($0.fd, $0.appended, $0.fileBytes) }
             if fdatasync(fd) != 0 { throw FileIO.ioError("cannot fsync write-ahead log", directory) }
-            // The log is read back only after a crash: its synced pages need not stay cached,
-            // and the memory they free is what the next appends reuse.
+            // Synced pages need not stay cached: the log is read back after a crash, and for the
+            // sources of hits (sealed segments link its files), which come in from disk when
+            // asked for; the memory they free is what the next appends reuse.
             let from = end - fileEnd <= done ? done - (end - fileEnd) : 0
             _ = posix_fadvise(fd, off_t(from), off_t(fileEnd - from), Int32(POSIX_FADV_DONTNEED))
             done = max(done, end)
