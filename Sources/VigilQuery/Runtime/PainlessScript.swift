@@ -263,10 +263,7 @@ public struct PainlessScript: Sendable {
     }
 
     /// 1 = Monday … 7 = Sunday, for epoch milliseconds in UTC.
-    static func dayOfWeek(_ ms: Int64) -> Int {
-        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
-        return Int(((days % 7) + 7 + 3) % 7) + 1  // 1970-01-01 was a Thursday (4)
-    }
+    static func dayOfWeek(_ ms: Int64) -> Int { DateFormats.dayOfWeek(ms) }
 
     private static func utc(_ ms: Int64) -> DateComponents {
         var c = Calendar(identifier: .gregorian)
@@ -350,7 +347,7 @@ public struct PainlessScript: Sendable {
             }
         case (.dayOfWeek(let d), "getValue"): return .long(Int64(d))
         case (.dayOfWeek(let d), "getDisplayName"):
-            let full = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][d - 1]
+            let full = DateFormats.weekdayNames[d - 1]
             return .string(try arg(0) == .constant("SHORT") ? String(full.prefix(3)) : full)
         case (.null, _): throw runtime("cannot invoke [\(name)] on null")
         default: throw runtime("\(typeName(base)) has no method [\(name)]")
@@ -428,7 +425,7 @@ public struct PainlessScript: Sendable {
         case .list(let a): "[" + a.map { text($0) }.joined(separator: ", ") + "]"
         case .map(let m): "{" + m.keys.sorted().map { "\($0)=\(text(m[$0]!))" }.joined(separator: ", ") + "}"
         case .docValues(_, let a): "[" + a.map { text($0) }.joined(separator: ", ") + "]"
-        case .dayOfWeek(let d): ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"][d - 1]
+        case .dayOfWeek(let d): DateFormats.weekdayNames[d - 1].uppercased()
         case .constant(let c): c
         }
     }

@@ -155,6 +155,15 @@ public enum DateFormats {
         return "\(year)-\(pad(Int64(m), 2))-\(pad(Int64(d), 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2)).\(pad(ms, 3))Z"
     }
 
+    /// The ISO day of the week of an instant, in UTC: 1 is Monday, 7 Sunday.
+    public static func dayOfWeek(_ millis: Int64) -> Int {
+        let days = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
+        return Int(((days % 7) + 7 + 3) % 7) + 1  // 1970-01-01 was a Thursday
+    }
+
+    /// English day names, Monday first, as Java's `DayOfWeek` displays them.
+    public static let weekdayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
     /// `yyyy.MM.dd` as used in data stream backing index names.
     public static func formatDotted(_ millis: Int64) -> String {
         let (y, m, d) = civilFromDays(Int(millis / 86_400_000))

@@ -124,7 +124,6 @@ public struct DatePattern: Sendable, Equatable {
     }
 
     private static let months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-    private static let weekdays = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
     /// `millis` (epoch milliseconds) printed, in UTC.
     public func format(_ millis: Int64) -> String {
@@ -172,8 +171,7 @@ public struct DatePattern: Sendable, Equatable {
                 case "n": out += String(ms * 1_000_000)
                 case "a": out += hour < 12 ? "AM" : "PM"
                 case "E":
-                    // 1970-01-01 was a Thursday.
-                    let weekday = DatePattern.weekdays[Int(((days % 7) + 7 + 3) % 7)]
+                    let weekday = DateFormats.weekdayNames[DateFormats.dayOfWeek(millis) - 1]
                     out += n >= 4 ? weekday : String(weekday.prefix(3))
                 case "X": out += "Z"
                 case "x": out += n == 1 ? "+00" : n == 2 || n == 4 ? "+0000" : "+00:00"
