@@ -26,7 +26,7 @@ public struct VigilServer: Sendable {
         logger.logLevel = .warning
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
-        let api = API(store: store, pool: pool)
+        let api = API(store: store, pool: pool, results: EQLResults(directory: store.directory + "/async-eql"))
         let responder = Responder(router: api.router())
         let app = Application(
             responder: responder,

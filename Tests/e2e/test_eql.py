@@ -9,7 +9,7 @@ import elasticsearch
 import pytest
 
 from conftest import make_client
-from vigil_e2e import T1117, T1117_REL, curl
+from vigil_e2e import T1117, T1117_REL, VigilServer, curl
 
 DS = "my-data-stream"
 
@@ -129,6 +129,42 @@ def test_async_keep_on_completion(eql_server):
     assert es.eql.delete(id=resp["id"])["acknowledged"] is True
     with pytest.raises(elasticsearch.NotFoundError):
         es.eql.get(id=resp["id"])
+
+
+def test_kept_results_outlive_a_restart(tmp_path):
+    # As in Elasticsearch, whose async results live in an index: a kept search can be read
+    # back by id after the node restarts, until it is deleted or its keep_alive passes.
+    srv = VigilServer(data_dir=tmp_path / "data", log_path=tmp_path / "vigil.log").start()
+    try:
+        es = make_client(srv)
+        es.indices.put_index_template(name="t", index_patterns=["my-data-stream*"], data_stream={}, priority=500)
+        es.bulk(index=DS, operations=T1117.read_text(), refresh=True)
+        kept = es.eql.search(index=DS, query='library where dll.name == "scrobj.dll"', keep_on_completion=True)
+        short = es.eql.search(index=DS, query="any where true", keep_on_completion=True, keep_alive="1s", size=1)
+        sequence_id = es.eql.search(index=DS, query="sequence by process.pid [process where true] [network where true]",
+                                  keep_on_completion=True)["id"]
+        es.close()
+        srv.stop()
+        import time
+        time.sleep(1.1)
+        srv.start()
+        es = make_client(srv)
+        got = es.eql.get(id=kept["id"])
+        assert got["hits"] == kept["hits"] and got["is_running"] is False
+        assert es.eql.get_status(id=kept["id"])["completion_status"] == 200
+        assert es.eql.get(id=sequence_id)["is_running"] is False
+        with pytest.raises(elasticsearch.NotFoundError):
+            es.eql.get(id=short["id"])  # its keep_alive passed while the server was down
+        assert es.eql.delete(id=kept["id"])["acknowledged"] is True
+        es.close()
+        srv.stop()
+        srv.start()
+        es = make_client(srv)
+        with pytest.raises(elasticsearch.NotFoundError):
+            es.eql.get(id=kept["id"])
+        es.close()
+    finally:
+        srv.stop()
 
 
 @pytest.mark.parametrize(

@@ -179,12 +179,13 @@ extension API {
         guard let wait = r.waitForCompletion else {
             let body = try await blocking { try API.runEQL(store: store, expression: expression, request: r, options: options) }
             guard r.keepOnCompletion else { return .json(.object(body)) }
-            let id = EQLResults.shared.keep(.done(body), keepAlive: r.keepAlive)
+            let id = results.keep(.done(body), keepAlive: r.keepAlive)
             return .json(.object(API.withID(id, body)))
         }
         // Asynchronous: checked here, then run on its own while the request waits at most `wait`.
         let planned = try await blocking { try API.planEQL(store: store, expression: expression, request: r, options: options) }
-        let (id, search) = EQLResults.shared.start(keepAlive: r.keepAlive)
+        let (id, search) = results.start(keepAlive: r.keepAlive)
+        let results = self.results
         DispatchQueue.global().async {
             let outcome: EQLResults.Outcome
             do {
@@ -194,30 +195,30 @@ extension API {
             } catch {
                 outcome = .failed(ErrorBody.full(RequestError("exception", "\(error)", status: 500)), status: 500)
             }
-            EQLResults.shared.finish(id, outcome)
+            results.finish(id, outcome)
         }
         await search.wait(upToMillis: wait)
-        guard let entry = EQLResults.shared.get(id) else { throw API.eqlMissing(id) }
+        guard let entry = results.get(id) else { throw API.eqlMissing(id) }
         if case .running = entry.outcome { return API.eqlResponse(id, entry) }
         // Finished in time: kept only when asked to.
-        if !r.keepOnCompletion { _ = EQLResults.shared.remove(id) }
+        if !r.keepOnCompletion { _ = results.remove(id) }
         return API.eqlResponse(r.keepOnCompletion ? id : nil, entry)
     }
 
     func eqlGet(_ req: ESRequest, _ id: String) async throws -> ESResponse {
         var keepAlive: Int64?
         if let v = req.params["keep_alive"] { keepAlive = try API.durationMillis(v) }
-        guard let entry = EQLResults.shared.get(id, extendingTo: keepAlive) else { throw API.eqlMissing(id) }
+        guard let entry = results.get(id, extendingTo: keepAlive) else { throw API.eqlMissing(id) }
         if case .running = entry.outcome, let v = req.params["wait_for_completion_timeout"] {
             await entry.search.wait(upToMillis: try API.durationMillis(v))
-            guard let now = EQLResults.shared.get(id) else { throw API.eqlMissing(id) }
+            guard let now = results.get(id) else { throw API.eqlMissing(id) }
             return API.eqlResponse(id, now)
         }
         return API.eqlResponse(id, entry)
     }
 
     func eqlStatus(_ id: String) throws -> ESResponse {
-        guard let entry = EQLResults.shared.get(id) else { throw API.eqlMissing(id) }
+        guard let entry = results.get(id) else { throw API.eqlMissing(id) }
         var o = JSONObject()
         o["id"] = .string(id)
         switch entry.outcome {
@@ -242,7 +243,7 @@ extension API {
 
     /// Removes a kept search; a running one goes on but its result is dropped.
     func eqlDelete(_ id: String) throws -> ESResponse {
-        guard EQLResults.shared.remove(id) else { throw API.eqlMissing(id) }
+        guard results.remove(id) else { throw API.eqlMissing(id) }
         return .json(["acknowledged": true])
     }
 
@@ -278,10 +279,12 @@ extension API {
 }
 
 /// EQL searches kept by id: asynchronous ones, running or finished, and finished ones kept with
-/// `keep_on_completion`, each until its `keep_alive` passes. In memory: lost on restart.
+/// `keep_on_completion`, each until its `keep_alive` passes.
+///
+/// Finished searches are also written to `directory` (one JSON file each, as Elasticsearch keeps
+/// them in its `.async-search` index), so their results outlive a restart; a search still
+/// running when the server stops is lost with it.
 final class EQLResults: Sendable {
-    static let shared = EQLResults()
-
     enum Outcome: Sendable {
         case running
         case done(JSONObject)
@@ -298,6 +301,49 @@ final class EQLResults: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    private let directory: String?
+
+    /// Kept searches in memory only (nil), or also in `directory`, reading back those already there.
+    init(directory: String? = nil) {
+        self.directory = directory
+        guard let directory else { return }
+        try? FileIO.makeDirectories(directory)
+        let now = Clock.nowMillis()
+        var loaded: [String: Entry] = [:]
+        for name in FileIO.list(directory) where name.hasSuffix(".json") {
+            let id = String(name.dropLast(5))
+            guard let json = try? StoredJSON.read(directory + "/" + name), let started = json["started"]?.int64Value,
+                let expires = json["expires"]?.int64Value, let status = json["status"]?.int64Value, let body = json["body"]
+            else { continue }
+            guard expires > now else {
+                FileIO.removeTree(directory + "/" + name)
+                continue
+            }
+            let done = Completion()
+            done.finish()
+            let outcome: Outcome = status == 200 ? .done(body.objectValue ?? JSONObject()) : .failed(body, status: Int(status))
+            loaded[id] = Entry(outcome: outcome, started: started, expires: expires, search: done)
+        }
+        entries.withLock { $0 = loaded }
+    }
+
+    /// Writes a finished search's file (nothing for a running one, or without a directory).
+    private func save(_ id: String, _ e: Entry) {
+        guard let directory else { return }
+        let status: Int64, body: JSONValue
+        switch e.outcome {
+        case .running: return
+        case .done(let o): (status, body) = (200, .object(o))
+        case .failed(let error, let s): (status, body) = (Int64(s), error)
+        }
+        let json: JSONValue = ["started": .int(e.started), "expires": .int(e.expires), "status": .int(status), "body": body]
+        try? FileIO.writeAtomically(directory + "/" + id + ".json", JSONWriter().encode(json))
+    }
+
+    private func forget(_ ids: some Sequence<String>) {
+        guard let directory else { return }
+        for id in ids { FileIO.removeTree(directory + "/" + id + ".json") }
+    }
 
     /// Registers a running search.
     func start(keepAlive: Int64) -> (String, Completion) {
@@ -310,28 +356,38 @@ final class EQLResults: Sendable {
         let id = DocumentID.generate() + DocumentID.generate()
         let now = Clock.nowMillis()
         if case .running = outcome {} else { completion.finish() }
-        entries.withLock { r in
-            r = r.filter { $0.value.expires > now }
-            r[id] = Entry(outcome: outcome, started: now, expires: now + keepAlive, search: completion)
+        let entry = Entry(outcome: outcome, started: now, expires: now + keepAlive, search: completion)
+        let expired = entries.withLock { r -> [String] in
+            let gone = r.filter { $0.value.expires <= now }.map(\.key)
+            for k in gone { r[k] = nil }
+            r[id] = entry
+            return gone
         }
+        forget(expired)
+        save(id, entry)
         return id
     }
 
     /// Records a search's outcome (nothing when it was deleted meanwhile) and wakes its waiters.
     func finish(_ id: String, _ outcome: Outcome) {
-        let completion = entries.withLock { r -> Completion? in
+        let entry = entries.withLock { r -> Entry? in
             guard r[id] != nil else { return nil }
             r[id]!.outcome = outcome
-            return r[id]!.search
+            return r[id]!
         }
-        completion?.finish()
+        guard let entry else { return }
+        save(id, entry)
+        entry.search.finish()
     }
 
     func get(_ id: String, extendingTo keepAlive: Int64? = nil) -> Entry? {
         let now = Clock.nowMillis()
-        return entries.withLock { r in
-            guard var e = r[id], e.expires > now else {
+        var expired = false
+        let found = entries.withLock { r -> Entry? in
+            guard var e = r[id] else { return nil }
+            guard e.expires > now else {
                 r[id] = nil
+                expired = true
                 return nil
             }
             if let keepAlive {
@@ -340,9 +396,16 @@ final class EQLResults: Sendable {
             }
             return e
         }
+        if expired { forget([id]) }
+        if keepAlive != nil, let found { save(id, found) }
+        return found
     }
 
-    func remove(_ id: String) -> Bool { entries.withLock { $0.removeValue(forKey: id) != nil } }
+    func remove(_ id: String) -> Bool {
+        let removed = entries.withLock { $0.removeValue(forKey: id) != nil }
+        if removed { forget([id]) }
+        return removed
+    }
 }
 
 /// The end of one search, awaited with a time limit.

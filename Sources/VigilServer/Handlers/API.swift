@@ -6,6 +6,8 @@ import VigilStore
 struct API: Sendable {
     let store: Store
     let pool: NIOThreadPool
+    /// EQL searches kept by id (asynchronous ones, and `keep_on_completion`).
+    var results = EQLResults()
     let clusterUUID = "vigil-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
 
     /// Runs blocking store work (fsync, segment writes) off the event loops.

@@ -29,7 +29,7 @@ package enum FileIO {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func makeDirectories(_ path: String) throws(StoreError) {
+    package static func makeDirectories(_ path: String) throws(StoreError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
@@ -37,7 +37,7 @@ package enum FileIO {
         }
     }
 
-    static func list(_ path: String) -> [String] {
+    package static func list(_ path: String) -> [String] {
         guard let d = opendir(path) else { return [] }
         defer { closedir(d) }
         var out: [String] = []
@@ -106,7 +106,7 @@ package enum FileIO {
     }
 
     /// Writes a file durably: temp file, fsync, rename over the target, fsync of the directory.
-    static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(StoreError) {
+    package static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(StoreError) {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw ioError("cannot create", tmp) }
@@ -134,7 +134,7 @@ package enum FileIO {
         }
     }
 
-    static func removeTree(_ path: String) {
+    package static func removeTree(_ path: String) {
         if isDirectory(path) {
             for name in list(path) { removeTree(path + "/" + name) }
             rmdir(path)

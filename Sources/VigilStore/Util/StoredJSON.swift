@@ -1,8 +1,8 @@
-import VigilJSON
+package import VigilJSON
 
-enum StoredJSON {
+package enum StoredJSON {
     /// Parses a file the store wrote itself; a failure means the file is corrupt.
-    static func read(_ path: String) throws(StoreError) -> JSONValue {
+    package static func read(_ path: String) throws(StoreError) -> JSONValue {
         let bytes = try FileIO.read(path)
         do {
             return try JSONParser().parse(bytes)
