@@ -95,3 +95,31 @@ def test_scoring_and_unknown_queries_are_refused(loaded):
     with pytest.raises(elasticsearch.BadRequestError) as info:
         es.count(index=DS, query={"match": {"process.name": "regsvr32.exe"}})
     assert "not supported yet" in info.value.body["error"]["reason"]
+
+
+def test_date_math_ranges(loaded):
+    # `now` with arithmetic and rounding, as the search issue's example writes it.
+    srv, es = loaded
+    import time
+    now = int(time.time() * 1000)
+    hour, day = 3_600_000, 86_400_000
+    stamps = {"recent": now - 10 * 60_000, "hours": now - 3 * hour, "days": now - 3 * day, "future": now + 2 * day}
+    ops = []
+    for name, ts in stamps.items():
+        ops += [{"create": {}}, {"@timestamp": ts, "name": name}]
+    es.bulk(index="dsl-math", operations=ops, refresh=True)
+
+    def count(rng):
+        return es.count(index="dsl-math", query={"range": {"@timestamp": rng}})["count"]
+
+    assert count({"gte": "now-1h"}) == 2  # the recent event and the future one
+    assert count({"gte": "now-1h", "lte": "now"}) == 1
+    assert count({"gte": "now-1d", "lte": "now"}) == 2
+    assert count({"gt": "now"}) == 1
+    # Rounded to the day: `lte now/d` reaches the day's last millisecond, `lt now/d` stops before it starts.
+    start_of_today = now - now % day
+    in_today = sum(1 for ts in stamps.values() if start_of_today <= ts < start_of_today + day)
+    assert count({"gte": "now/d", "lte": "now/d"}) == in_today
+    assert count({"lt": "now/d"}) == sum(1 for ts in stamps.values() if ts < start_of_today)
+    with pytest.raises(elasticsearch.BadRequestError):
+        count({"gte": "now-1q"})

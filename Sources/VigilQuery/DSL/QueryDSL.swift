@@ -52,7 +52,7 @@ public struct QueryDSL {
                 default: throw QueryDSLError("[range] query does not support [\(b.key)]")
                 }
                 if b.value == .null { continue }
-                parts.append(.compare(op, f, .literal(try literal(field, b.value))))
+                parts.append(.compare(op, f, .literal(try literal(field, b.value, roundUp: op == .le || op == .gt))))
             }
             return parts.count == 1 ? parts[0] : .and(parts)
         case "exists":
@@ -111,7 +111,8 @@ public struct QueryDSL {
         return mapping.field(at: p) == nil ? .literal(.null) : .field(p)
     }
 
-    private func literal(_ field: String, _ v: JSONValue) throws(QueryDSLError) -> QueryValue {
+    /// `roundUp`: date math rounds to the end of its unit (a range's `lte` and `gt`).
+    private func literal(_ field: String, _ v: JSONValue, roundUp: Bool = false) throws(QueryDSLError) -> QueryValue {
         let type = mapping.field(at: field).map { m -> FieldType in
             if m.type == .alias, let t = m.aliasPath, let target = mapping.field(at: t) { return target.type }
             return m.type
@@ -119,6 +120,12 @@ public struct QueryDSL {
         switch v {
         case .string(let s):
             if type == .date || type == .dateNanos {
+                if DateMath.isMath(s) {
+                    guard let ms = DateMath.evaluate(s, now: Clock.nowMillis(), roundUp: roundUp) else {
+                        throw QueryDSLError("failed to parse date field [\(s)] with format [strict_date_optional_time||epoch_millis]: [failed to parse date field [\(s)]]")
+                    }
+                    return .int(ms)
+                }
                 guard let ms = DateFormats.parse(s) else { throw QueryDSLError("failed to parse date field [\(s)]") }
                 return .int(ms)
             }
