@@ -169,11 +169,7 @@ public struct RuntimeField: Sendable {
                     throw Failure(type: "exception", reason: "cannot lay out runtime fields: \(error.message)")
                 }
             }
-            var k = 0
-            out.append(reader.replacing(mapping: mapping) { _ in
-                defer { k += 1 }
-                return segments[k]
-            })
+            out.append(reader.replacing(mapping: mapping, segments: segments))
         }
         return out
     }

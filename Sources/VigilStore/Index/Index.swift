@@ -285,8 +285,10 @@ public struct IndexReader: Sendable {
 
     public var liveCount: Int { segments.reduce(0) { $0 + $1.liveCount } }
 
-    /// The same reader with each segment replaced (views with computed columns) and another mapping.
-    public func replacing(mapping: Mapping, segments replace: (LiveSegment) throws -> Segment) rethrows -> IndexReader {
-        IndexReader(index: index, mapping: mapping, segments: try segments.map { LiveSegment(segment: try replace($0), deletes: $0.deletes) })
+    /// The same reader with another mapping and its segments replaced, in order, by `views`
+    /// (the same documents with computed columns); deletions stay as they are.
+    public func replacing(mapping: Mapping, segments views: [Segment]) -> IndexReader {
+        precondition(views.count == segments.count)
+        return IndexReader(index: index, mapping: mapping, segments: zip(segments, views).map { LiveSegment(segment: $1, deletes: $0.deletes) })
     }
 }

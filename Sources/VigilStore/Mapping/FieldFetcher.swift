@@ -38,7 +38,6 @@ public struct FieldFetcher: Sendable {
         var name: String
         var sourcePath: String
         var field: FieldMapping
-        var format: String?
         /// How dates print: the requested format, else the mapping's (ISO 8601 when neither parses).
         var pattern: DatePattern?
     }
@@ -62,7 +61,7 @@ public struct FieldFetcher: Sendable {
                 sourcePath = String(path[..<dot])
             }
             let format = request.format ?? typed.parameters["format"]?.stringValue
-            out.append(Target(name: path, sourcePath: sourcePath, field: typed, format: format, pattern: format.flatMap { try? DatePattern($0) }))
+            out.append(Target(name: path, sourcePath: sourcePath, field: typed, pattern: format.flatMap { try? DatePattern($0) }))
         }
         targets = out
     }
