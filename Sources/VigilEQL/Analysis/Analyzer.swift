@@ -229,7 +229,7 @@ public struct Analyzer {
         .indexOf: (2...3, "two or three arguments"), .length: (1...1, "exactly one argument"),
         .number: (1...2, "one or two arguments"), .string: (1...1, "exactly one argument"),
         .stringContains: (2...2, "exactly two arguments"), .substring: (2...3, "two or three arguments"),
-        .versionOrder: (1...1, "exactly one argument"),
+        .versionOrder: (1...1, "exactly one argument"), .ipOrder: (1...1, "exactly one argument"),
     ]
 
     /// Parse-time failures found while analyzing (wrong arity, `~` where not allowed): Elasticsearch
@@ -260,7 +260,7 @@ public struct Analyzer {
             case .number: return i == 0 ? .string : .integer
             case .cidrMatch: return i == 0 ? .ip : .constantString
             case .add, .subtract, .multiply, .divide, .modulo: return .numeric
-            case .concat, .string, .versionOrder: return .any
+            case .concat, .string, .versionOrder, .ipOrder: return .any
             }
         }
         let call = Analyzer.render(name, args)

@@ -44,6 +44,17 @@ public struct SegmentFilter {
             var f = Bitmap.full(n)
             f.subtract(t)
             return (t, f)
+        case .atLeast(let k, let xs):
+            if k <= 0 { return (Bitmap.full(n), Bitmap(count: n)) }
+            if k > xs.count { return (Bitmap(count: n), Bitmap.full(n)) }
+            if k == 1 { return evaluate(.isTrue(.or(xs))) }
+            var counts = [UInt16](repeating: 0, count: n)
+            for x in xs { evaluate(x).t.forEach { counts[$0] &+= 1 } }
+            var t = Bitmap(count: n)
+            for doc in 0..<n where Int(counts[doc]) >= k { t.insert(doc) }
+            var f = Bitmap.full(n)
+            f.subtract(t)
+            return (t, f)
         default:
             return leaf(e)
         }
@@ -67,6 +78,20 @@ public struct SegmentFilter {
             case 1: return (Bitmap(count: n), Bitmap.full(n))
             default: return (Bitmap(count: n), Bitmap(count: n))
             }
+        }
+        if fields == ["_id"] {
+            // Document ids live in the segment's id dictionary, not in a column.
+            var t = Bitmap(count: n)
+            if case .inList(.field, let items, false) = e, items.allSatisfy({ if case .literal(.string) = $0 { true } else { false } }) {
+                for case .literal(.string(let id)) in items {
+                    if let doc = segment.find(id: id) { t.insert(doc) }
+                }
+            } else {
+                for doc in 0..<n where evaluator.test(e, { _ in .string(segment.id(doc)) }) { t.insert(doc) }
+            }
+            var f = Bitmap.full(n)
+            f.subtract(t)
+            return (t, f)
         }
         if fields.count == 1, let field = fields.first {
             guard let column = segment.columns[field] else {
@@ -261,6 +286,8 @@ public struct SegmentFilter {
             case .arithmetic(let op, let l, let r): return .arithmetic(op, go(l), go(r))
             case .negate(let a): return .negate(go(a))
             case .call(let fn, let xs, let i): return .call(fn, xs.map(go), insensitive: i)
+            case .text(let a, let m): return .text(go(a), m)
+            case .atLeast(let k, let xs): return .atLeast(k, xs.map(go))
             }
         }
         return go(e)

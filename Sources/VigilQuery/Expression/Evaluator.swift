@@ -67,6 +67,16 @@ public struct Evaluator: Sendable {
             }
         case .call(let f, let args, let insensitive):
             return Functions.call(f, args.map { evaluate($0, lookup) }, insensitive: insensitive)
+        case .text(let x, let m):
+            guard case .string(let s) = Evaluator.asString(evaluate(x, lookup)) else { return .null }
+            return .bool(m.matches(s))
+        case .atLeast(let n, let xs):
+            var found = 0
+            for x in xs where evaluate(x, lookup) == .bool(true) {
+                found += 1
+                if found >= n { break }
+            }
+            return .bool(found >= n)
         }
     }
 

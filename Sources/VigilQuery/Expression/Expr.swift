@@ -20,6 +20,11 @@ public indirect enum Expr: Sendable, Equatable {
     case arithmetic(Arithmetic, Expr, Expr)
     case negate(Expr)
     case call(Function, [Expr], insensitive: Bool)
+    /// True when the (analyzed) string value satisfies a full-text condition.
+    case text(Expr, TextMatch)
+    /// True when at least `n` of the conditions are true (`minimum_should_match`), false
+    /// otherwise; never null.
+    case atLeast(Int, [Expr])
 
     public enum Comparison: String, Sendable { case eq, ne, lt, le, gt, ge }
     public enum Arithmetic: String, Sendable { case add, subtract, multiply, divide, modulo }
@@ -31,9 +36,12 @@ public indirect enum Expr: Sendable, Equatable {
         /// Internal: a string that sorts as `version` fields do (semantic versions first, in
         /// semver order, then other text); not callable from queries.
         case versionOrder
+        /// Internal: a string that sorts as IP addresses do (32 hex digits of the 128-bit
+        /// address); not callable from queries.
+        case ipOrder
 
         /// The functions a query may call by name.
-        public static var callable: [Function] { allCases.filter { $0 != .versionOrder } }
+        public static var callable: [Function] { allCases.filter { $0 != .versionOrder && $0 != .ipOrder } }
     }
 
     /// The distinct fields the expression reads.
@@ -47,8 +55,8 @@ public indirect enum Expr: Sendable, Equatable {
         switch self {
         case .literal: break
         case .field(let f): out.insert(f)
-        case .not(let e), .isNull(let e), .isTrue(let e), .negate(let e), .matches(let e, _): e.collectFields(&out)
-        case .and(let es), .or(let es), .call(_, let es, _): for e in es { e.collectFields(&out) }
+        case .not(let e), .isNull(let e), .isTrue(let e), .negate(let e), .matches(let e, _), .text(let e, _): e.collectFields(&out)
+        case .and(let es), .or(let es), .call(_, let es, _), .atLeast(_, let es): for e in es { e.collectFields(&out) }
         case .compare(_, let l, let r), .arithmetic(_, let l, let r):
             l.collectFields(&out)
             r.collectFields(&out)
@@ -67,6 +75,8 @@ public struct Pattern: Sendable, Equatable {
         case wildcard(String)
         /// Lucene regular expression syntax, matched against the whole value.
         case regex(String)
+        /// The value starts with the string.
+        case prefix(String)
     }
 
     public var kind: Kind

@@ -121,6 +121,9 @@ public enum Functions {
         case .versionOrder:
             guard let s = str(0) else { return .null }
             return .string(versionOrder(s))
+        case .ipOrder:
+            guard let s = str(0), let ip = IPAddress(s) else { return .null }
+            return .string(ipOrder(ip))
         case .string:
             guard args.count == 1, !args[0].isNull else { return .null }
             return .string(args[0].description)
@@ -143,6 +146,15 @@ public enum Functions {
             guard start < end else { return .string("") }
             return .string(String(decoding: chars[start..<end], as: UTF16.self))
         }
+    }
+
+    /// A sort key for IP addresses: the 128-bit address as 32 hex digits.
+    public static func ipOrder(_ ip: IPAddress) -> String {
+        func hex(_ v: UInt64) -> String {
+            let h = String(v, radix: 16)
+            return String(repeating: "0", count: 16 - h.count) + h
+        }
+        return hex(ip.high) + hex(ip.low)
     }
 
     /// A sort key for `version` values: valid semantic versions ("0" then padded numbers, a

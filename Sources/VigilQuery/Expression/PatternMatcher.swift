@@ -12,6 +12,8 @@ enum PatternMatcher {
             let text = Array((p.insensitive ? s.lowercased() : s).unicodeScalars)
             let pattern = Array((p.insensitive ? w.lowercased() : w).unicodeScalars)
             return wildcard(text, pattern)
+        case .prefix(let x):
+            return p.insensitive ? s.lowercased().hasPrefix(x.lowercased()) : s.utf8.starts(with: x.utf8)
         case .regex(let r):
             guard let re = compiled(r, insensitive: p.insensitive) else { return false }
             let ns = s as NSString

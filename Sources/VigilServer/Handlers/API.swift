@@ -8,6 +8,8 @@ struct API: Sendable {
     let pool: NIOThreadPool
     /// EQL searches kept by id (asynchronous ones, and `keep_on_completion`).
     var results = EQLResults()
+    /// Points in time opened with `_pit`.
+    let pits = PointsInTime()
     let clusterUUID = "vigil-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
 
     /// Runs blocking store work (fsync, segment writes) off the event loops.
@@ -60,6 +62,10 @@ struct API: Sendable {
         r.add(["GET", "POST"], "/{index}/_search") { req, c in try await search(req, expression: c[0]) }
         r.add(["GET", "POST"], "/_count") { req, _ in try await count(req, expression: nil) }
         r.add(["GET", "POST"], "/{index}/_count") { req, c in try await count(req, expression: c[0]) }
+        r.add(["GET", "POST"], "/_msearch") { req, _ in try await multiSearch(req, expression: nil) }
+        r.add(["GET", "POST"], "/{index}/_msearch") { req, c in try await multiSearch(req, expression: c[0]) }
+        r.add(["POST"], "/{index}/_pit") { req, c in try await openPointInTime(req, expression: c[0]) }
+        r.add(["DELETE"], "/_pit") { req, _ in try await closePointInTime(req) }
         // EQL
         r.add(["GET", "POST"], "/{index}/_eql/search") { req, c in try await eqlSearch(req, expression: c[0]) }
         r.add(["GET"], "/_eql/search/status/{id}") { _, c in try eqlStatus(c[0]) }
