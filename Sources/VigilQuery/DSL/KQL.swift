@@ -158,8 +158,12 @@ struct KQLScanner {
             let inclusive = !atEnd && chars[i] == "="
             if inclusive { i += 1 }
             skipSpace()
+            let at = i
             let v = try literal()
-            guard !v.wildcard else { throw error("value without wildcard") }
+            guard !v.wildcard else {
+                i = at
+                throw error("a value without wildcards")
+            }
             let op: Expr.Comparison = c == "<" ? (inclusive ? .le : .lt) : (inclusive ? .ge : .gt)
             return .range(field: lit.text, op, v)
         }
