@@ -316,7 +316,7 @@ public final class Aggregator {
         let other = entries.dropFirst(size).reduce(0) { $0 + $1.count }
         var sets: [DocSet] = []
         if !s.subs.isEmpty && subResults.isEmpty {
-            sets = members(docs, picked.map(\.key), keys: valueKeys(f))
+            sets = stringMembers(f, docs, picked.map(\.key)) ?? members(docs, picked.map(\.key), keys: valueKeys(f))
             if let mk = missingKey, let md = missingDocs, let i = picked.firstIndex(where: { $0.key == mk }) {
                 var merged = sets[i].parts.map(\.docs)
                 for j in merged.indices { merged[j].formUnion(md[j]) }
@@ -334,6 +334,30 @@ public final class Aggregator {
             buckets.append(.object(b))
         }
         return ["doc_count_error_upper_bound": 0, "sum_other_doc_count": .int(Int64(other)), "buckets": .array(buckets)]
+    }
+
+    /// The documents of each wanted key of a string field: per segment, each dictionary code
+    /// mapped to its bucket once, then one pass over the codes. Nil for other column kinds.
+    func stringMembers(_ f: FieldRef, _ docs: DocSet, _ wanted: [Key]) -> [DocSet]? {
+        var index: [String: Int] = [:]
+        for (i, k) in wanted.enumerated() {
+            guard case .string(let s) = k else { return nil }
+            index[s] = i
+        }
+        var bits: [[Bitmap]] = wanted.map { _ in docs.parts.map { Bitmap(count: $0.segment.docCount) } }
+        for (pi, part) in docs.parts.enumerated() {
+            guard let c = column(f, part) else { continue }
+            guard c.kind == .string, let dict = c.dictionary else { return nil }
+            var bucketOf = [Int32](repeating: -1, count: dict.count)
+            for code in 0..<dict.count { if let b = index[dict.string(code)] { bucketOf[code] = Int32(b) } }
+            part.docs.forEach { doc in
+                for slot in c.slots(doc) {
+                    let b = Int(bucketOf[Int(c.codes[slot])])
+                    if b >= 0 { bits[b][pi].insert(doc) }
+                }
+            }
+        }
+        return bits.map { docs.with($0) }
     }
 
     /// Fast counting for a string field: per segment, a count per dictionary code.
