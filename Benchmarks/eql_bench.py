@@ -23,9 +23,9 @@ import time
 
 import duckdb
 
-from bench_common import free_port, peak_rss_kb
+import bench_common
+from bench_common import BIN, free_port, generate, peak_rss_kb
 
-BIN = os.environ.get("VIGIL_BIN", ".build-release/release/vigil")
 
 # (name, EQL, DuckDB condition). Categories are lists in ECS; DuckDB reads them as LIST columns.
 FILTERS = [
@@ -52,23 +52,7 @@ SEQUENCES = [
 ]
 
 
-class Server:
-    def __init__(self, data):
-        self.port = free_port()
-        self.proc = subprocess.Popen([BIN, "serve", "--port", str(self.port), "--data", data],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while True:
-            try:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-                self.conn.request("GET", "/")
-                self.conn.getresponse().read()
-                return
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-
+class Server(bench_common.Server):
     def eql(self, index, query):
         body = json.dumps({"query": query, "size": 10})
         start = time.perf_counter()
@@ -79,12 +63,6 @@ class Server:
         if "error" in resp:
             raise RuntimeError(resp["error"])
         return elapsed, resp["hits"]["total"]["value"]
-
-    def stop(self):
-        rss = peak_rss_kb(self.proc.pid)
-        self.proc.terminate()
-        self.proc.wait(timeout=60)
-        return rss
 
 
 # ECS's IP fields typed `ip` (as Elastic Defend's templates do), so cidrMatch applies.
@@ -161,8 +139,7 @@ def main():
     work = tempfile.mkdtemp(prefix="vigil-eqlbench-")
     try:
         nd = os.path.join(work, "events.ndjson")
-        subprocess.run([BIN, "gen", "--events", str(args.events), "--hosts", str(args.hosts), "--seed", "1",
-                        "--start", "2026-11-22T00:00:00Z", "-o", nd], check=True)
+        generate(args.events, args.hosts, nd)
         n = args.events
         print(f"events: {n:,} ({os.path.getsize(nd) / n:.0f} bytes each), {os.cpu_count()} cores")
         data = os.path.join(work, "vigil-data")

@@ -15,9 +15,9 @@ import time
 
 import duckdb
 
-from bench_common import free_port, peak_rss_kb
+import bench_common
+from bench_common import BIN, Server, free_port, generate, peak_rss_kb
 
-BIN = os.environ.get("VIGIL_BIN", ".build-release/release/vigil")
 
 
 def du(path):
@@ -131,8 +131,7 @@ def main():
     work = tempfile.mkdtemp(prefix="vigil-bench-")
     try:
         ndjson = os.path.join(work, "events.ndjson")
-        subprocess.run([BIN, "gen", "--events", str(args.events), "--hosts", str(args.hosts), "--seed", "1",
-                        "--start", "2026-11-22T00:00:00Z", "-o", ndjson], check=True)
+        generate(args.events, args.hosts, ndjson)
         size = os.path.getsize(ndjson)
         n = args.events
         print(f"events: {n:,} ({size / n:.0f} bytes each, {size / 1e6:.0f} MB NDJSON), {os.cpu_count()} cores")
