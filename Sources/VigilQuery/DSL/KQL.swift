@@ -75,7 +75,7 @@ struct KQLScanner {
     func keyword(_ w: String, at: Int) -> Bool {
         let end = at + w.count
         guard end <= chars.count, String(chars[at..<end]).lowercased() == w else { return false }
-        if end == chars.count { return w == "not" ? false : false }
+        if end == chars.count { return false }
         return chars[end].isWhitespace || (w == "not" && chars[end] == "(")
     }
 
@@ -135,11 +135,9 @@ struct KQLScanner {
             i += 1
             return inner
         }
-        let start = i
         let lit = try literal()
         skipSpace()
         if !atEnd && chars[i] == ":" {
-            guard !lit.quoted || true else { throw error("field name") }
             i += 1
             skipSpace()
             if !atEnd && chars[i] == "{" {
@@ -167,7 +165,6 @@ struct KQLScanner {
             let op: Expr.Comparison = c == "<" ? (inclusive ? .le : .lt) : (inclusive ? .ge : .gt)
             return .range(field: lit.text, op, v)
         }
-        _ = start
         return .match(field: nil, .value(lit))
     }
 

@@ -1,3 +1,5 @@
+import VigilStore
+
 /// Lucene's classic query syntax, as `query_string` (and, leniently, `simple_query_string`)
 /// take it: `field:value`, `AND`/`OR`/`NOT`/`&&`/`||`/`!`, `+`/`-`, groups, `field:(a b)`,
 /// phrases with slop, wildcards, `/regex/`, ranges `[a TO b]` `{a TO *}` `>=a`, `_exists_:f`,
@@ -140,7 +142,7 @@ struct LuceneParser {
         // A field name: a term followed by ':' (not in simple syntax).
         if !simple, chars[i] != "(", chars[i] != "\"", chars[i] != "/", chars[i] != "[", chars[i] != "{" {
             let save = i
-            let (name, _) = readTerm(stopAtColon: true)
+            let (name, _) = readTerm()
             if !name.isEmpty, i < chars.count, chars[i] == ":" {
                 i += 1
                 field = name
@@ -162,7 +164,7 @@ struct LuceneParser {
             return .group(field: field, inner, boost: try readBoost())
         }
         if field == "_exists_" {
-            let (name, _) = readTerm(stopAtColon: false)
+            let (name, _) = readTerm()
             guard !name.isEmpty else { throw error("_exists_ needs a field name") }
             return .leaf(field: name, .exists, boost: try readBoost())
         }
@@ -224,11 +226,11 @@ struct LuceneParser {
             let includeLower = c == "["
             i += 1
             skipSpace()
-            let (lo, _) = readTerm(stopAtColon: false, inRange: true)
+            let (lo, _) = readTerm(inRange: true)
             skipSpace()
             guard match("TO") else { throw error("Encountered a range without \"TO\"") }
             skipSpace()
-            let (hi, _) = readTerm(stopAtColon: false, inRange: true)
+            let (hi, _) = readTerm(inRange: true)
             skipSpace()
             guard i < chars.count, chars[i] == "]" || chars[i] == "}" else { throw error("Encountered an unclosed range") }
             let includeUpper = chars[i] == "]"
@@ -239,12 +241,12 @@ struct LuceneParser {
             i += 1
             let inclusive = i < chars.count && chars[i] == "="
             if inclusive { i += 1 }
-            let (v, _) = readTerm(stopAtColon: false)
+            let (v, _) = readTerm()
             guard !v.isEmpty else { throw error("Encountered a comparison without a value") }
             return c == ">" ? .range(lower: v, upper: nil, includeLower: inclusive, includeUpper: false)
                 : .range(lower: nil, upper: v, includeLower: false, includeUpper: inclusive)
         }
-        let (text, wildcard) = readTerm(stopAtColon: false)
+        let (text, wildcard) = readTerm()
         guard !text.isEmpty || wildcard else {
             if simple {
                 i += 1
@@ -262,7 +264,7 @@ struct LuceneParser {
 
     /// A run of term characters with escapes removed, and whether an unescaped `*` or `?` was
     /// in it (kept in the text; escaped ones are kept as `\*` and `\?` then).
-    mutating func readTerm(stopAtColon: Bool = false, inRange: Bool = false) -> (String, Bool) {
+    mutating func readTerm(inRange: Bool = false) -> (String, Bool) {
         var text = ""
         var wildcard = false
         var escapedWild = false
@@ -295,19 +297,5 @@ struct LuceneParser {
         // Escaped wildcard characters are literal: unless a real wildcard is present, drop the escapes.
         if escapedWild && !wildcard { text = text.replacingOccurrences(of: "\\*", with: "*").replacingOccurrences(of: "\\?", with: "?") }
         return (text, wildcard)
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.firstRange(of: target) {
-            out += rest[..<r.lowerBound]
-            out += replacement
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
     }
 }

@@ -215,7 +215,7 @@ public struct QueryDSL {
     /// but), a percentage or a negative percentage (rounded down, as Elasticsearch).
     public static func minimumShouldMatch(_ v: JSONValue, clauses: Int) throws(QueryDSLError) -> Int {
         var text = v.stringValue ?? v.scalarText
-        text = text.trimmingSpaces
+        text = text.trimmed
         var result: Int
         if text.hasSuffix("%") {
             guard let p = Int(text.dropLast()) else { throw QueryDSLError("Unable to parse minimum_should_match [\(text)]", type: "illegal_argument_exception") }
@@ -466,7 +466,7 @@ public struct QueryDSL {
 
 extension JSONValue {
     /// A scalar as query text (`80`, `true`, `1.5`).
-    var scalarText: String {
+    public var scalarText: String {
         switch self {
         case .string(let s): return s
         case .int(let i): return String(i)
@@ -477,13 +477,4 @@ extension JSONValue {
         }
     }
 
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s = s.dropFirst() }
-        while s.last?.isWhitespace == true { s = s.dropLast() }
-        return String(s)
-    }
 }

@@ -449,7 +449,7 @@ extension API {
             var params: [String] = []
             for (k, v) in req.params where ["ignore_unavailable", "allow_no_indices", "expand_wildcards"].contains(k) { params.append(k + "=" + v) }
             for e in header.entries where ["ignore_unavailable", "allow_no_indices", "expand_wildcards", "search_type", "preference", "routing"].contains(e.key) {
-                params.append(e.key + "=" + ESRequest.percentEncode(e.value.stringValue ?? e.value.scalarJSON))
+                params.append(e.key + "=" + ESRequest.percentEncode(e.value.scalarText))
             }
             if !params.isEmpty { uri += "?" + params.joined(separator: "&") }
             let sub = ESRequest(method: "POST", uri: uri, body: bodyBytes, contentType: "application/json", accept: nil)
@@ -479,15 +479,6 @@ extension API {
         guard let id = try req.jsonBody()?["id"]?.stringValue else { throw RequestError("action_request_validation_exception", "Validation Failed: 1: point in time id must be provided;") }
         let freed = pits.close(id)
         return .json(["succeeded": true, "num_freed": .int(freed ? 1 : 0)], status: freed ? 200 : 404)
-    }
-}
-
-extension JSONValue {
-    var scalarJSON: String {
-        switch self {
-        case .string(let s): return s
-        default: return jsonString
-        }
     }
 }
 

@@ -115,7 +115,7 @@ public enum Wildcard {
 }
 
 extension String {
-    var trimmed: String {
+    package var trimmed: String {
         var s = Substring(self)
         while s.first?.isWhitespace == true { s = s.dropFirst() }
         while s.last?.isWhitespace == true { s = s.dropLast() }

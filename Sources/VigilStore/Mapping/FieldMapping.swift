@@ -246,7 +246,7 @@ enum DateFormatSpec {
 }
 
 extension String {
-    func replacingOccurrences(of a: String, with b: String) -> String {
+    package func replacingOccurrences(of a: String, with b: String) -> String {
         split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
     }
 }
