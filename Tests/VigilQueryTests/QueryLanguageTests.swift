@@ -39,6 +39,8 @@ import VigilStore
             .and([.value(KQLValue(text: "c", quoted: false, wildcard: false)), .not(.value(KQLValue(text: "d", quoted: false, wildcard: false)))]),
         ])))
         #expect(try KQLParser.parse("path : C\\:\\\\temp\\*") == .match(field: "path", .value(KQLValue(text: "C:\\temp*", quoted: false, wildcard: false))))
+        // With a real wildcard the value is a Lucene wildcard: escaped `*`, `?` and `\\` stay escaped.
+        #expect(try KQLParser.parse("f : a\\*b?*") == .match(field: "f", .value(KQLValue(text: "a\\*b\\?*", quoted: false, wildcard: true))))
     }
 
     @Test(arguments: [("a:", 2), ("a : (b or ", 10), ("(a:b", 4), ("a >= *", 5)])
@@ -63,11 +65,41 @@ import VigilStore
         #expect(try LuceneQuery.parse("_exists_:dll.name") == .leaf(field: "dll.name", .exists, boost: 1))
         #expect(try LuceneQuery.parse("f:/ab+c/") == .leaf(field: "f", .regex("ab+c"), boost: 1))
         #expect(try LuceneQuery.parse("f:\"a b\"~2^3") == .leaf(field: "f", .phrase("a b", slop: 2), boost: 3))
-        #expect(try LuceneQuery.parse("path:C\\:\\\\x*") == .leaf(field: "path", .term("C:\\x*", wildcard: true), boost: 1))
+        // A wildcard term stays a Lucene wildcard: the literal backslash keeps its escape.
+        #expect(try LuceneQuery.parse("path:C\\:\\\\x*") == .leaf(field: "path", .term("C:\\\\x*", wildcard: true), boost: 1))
+        #expect(try LuceneQuery.parse("f:[\"a b\" TO \"c ]\"}") == .leaf(field: "f", .range(lower: "a b", upper: "c ]", includeLower: true, includeUpper: false), boost: 1))
+        #expect(throws: QueryDSLError.self) { try LuceneQuery.parse("f:[\"a TO b]") }
         #expect(throws: QueryDSLError.self) { try LuceneQuery.parse("a:(b OR c") }
         #expect(throws: QueryDSLError.self) { try LuceneQuery.parse("a:\"open") }
         // simple_query_string never fails.
         _ = LuceneQuery.parseSimple("a:(b OR \"c")
+    }
+
+    @Test func luceneWildcardEscapes() {
+        #expect(QueryDSL.wildcard("a*b?") == .wildcard("a*b?"))
+        #expect(QueryDSL.wildcard("a\\*b") == .exact("a*b"))
+        let p = Pattern(QueryDSL.wildcard("C:\\\\x\\*?*"), insensitive: false)
+        #expect(PatternMatcher.matches(p, "C:\\x*1.exe"))
+        #expect(!PatternMatcher.matches(p, "C:\\xy1.exe"))
+        #expect(!PatternMatcher.matches(p, "C:\\x*"))
+    }
+
+    @Test func roundingUpFillsMissingDateParts() {
+        #expect(DateFormats.roundUpSpan("2026-11-22") == 86_399_999)
+        #expect(DateFormats.roundUpSpan("2026") == 86_399_999)
+        #expect(DateFormats.roundUpSpan("2026-11-22T10") == 3_599_999)
+        #expect(DateFormats.roundUpSpan("2026-11-22T10:15Z") == 59_999)
+        #expect(DateFormats.roundUpSpan("2026-11-22T10:15:07+01:00") == 999)
+        #expect(DateFormats.roundUpSpan("2026-11-22T10:15:07.5") == 0)
+    }
+
+    @Test func rangeBoundsMeetInOneValue() {
+        #expect(SegmentFilter.intBounds(.perValue(.and([.compare(.gt, .field("p"), .literal(.int(3))), .compare(.le, .field("p"), .literal(.int(5)))]))) ?? (0, 0, true) == (4, 5, false))
+        #expect(SegmentFilter.intBounds(.compare(.lt, .field("p"), .literal(.int(.min)))).map { $0.lo > $0.hi } == true)
+        let evaluator = Evaluator()
+        let range = Expr.perValue(.and([.compare(.ge, .field("p"), .literal(.int(3))), .compare(.le, .field("p"), .literal(.int(5)))]))
+        #expect(evaluator.test(range) { _ in .int(4) })
+        #expect(!evaluator.test(range) { _ in .int(9) })
     }
 
     @Test func minimumShouldMatchForms() throws {

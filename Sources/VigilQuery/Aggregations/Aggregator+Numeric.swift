@@ -377,9 +377,21 @@ extension Aggregator {
         }
         var out: [JSONValue] = []
         var keyedOut = JSONObject()
+        // Buckets come back ordered by (from, to), whatever the request's order, as in Elasticsearch.
+        var parsed: [(r: JSONObject, from: Double?, to: Double?)] = []
         for item in list {
             let r = item.objectValue ?? JSONObject()
-            let from = try bound(r["from"], roundUp: false), to = try bound(r["to"], roundUp: false)
+            parsed.append((r, try bound(r["from"], roundUp: false), try bound(r["to"], roundUp: false)))
+        }
+        let sorted = parsed.enumerated().sorted { a, b in
+            let (x, y) = (a.element, b.element)
+            let fx = x.from ?? -.infinity, fy = y.from ?? -.infinity
+            if fx != fy { return fx < fy }
+            let tx = x.to ?? .infinity, ty = y.to ?? .infinity
+            if tx != ty { return tx < ty }
+            return a.offset < b.offset
+        }
+        for (_, (r, from, to)) in sorted {
             let bits = docs.parts.map { part -> Bitmap in
                 var b = Bitmap(count: part.segment.docCount)
                 guard let c = column(f, part) else { return b }

@@ -608,12 +608,9 @@ struct BucketOrder {
     var criteria: [Criterion]
 
     init(_ json: JSONValue?, default def: Criterion, spec: Aggregator.Spec) throws(QueryDSLError) {
-        guard let json else {
-            criteria = [def]
-            return
-        }
-        let items = json.arrayValue ?? [json]
         criteria = []
+        let items = json.map { $0.arrayValue ?? [$0] } ?? []
+        if items.isEmpty { criteria.append(def) }
         for item in items {
             guard case .object(let o) = item else { throw QueryDSLError("[order] must be an object") }
             for e in o.entries {

@@ -25,7 +25,8 @@ public indirect enum KQLValues: Sendable, Equatable {
 }
 
 public struct KQLValue: Sendable, Equatable {
-    /// The text with escapes resolved; for a wildcard value, unescaped `*` are wildcards.
+    /// The text with escapes resolved; for a wildcard value a Lucene wildcard: unescaped `*`
+    /// are wildcards, and a literal `*`, `?` or `\\` is escaped with `\\`.
     public var text: String
     public var quoted: Bool
     public var wildcard: Bool
@@ -230,18 +231,24 @@ struct KQLScanner {
             return KQLValue(text: text, quoted: true, wildcard: false)
         }
         var text = ""
+        var pattern = ""  // the same text as a Lucene wildcard
         var wildcard = false
         let start = i
+        func literal(_ c: Character) {
+            text.append(c)
+            if c == "*" || c == "?" || c == "\\" { pattern.append("\\") }
+            pattern.append(c)
+        }
         while !atEnd {
             let c = chars[i]
             if c == "\\" {
                 guard i + 1 < chars.count else { throw error("escape sequence") }
                 let n = chars[i + 1]
                 switch n {
-                case "t": text.append("\t")
-                case "n": text.append("\n")
-                case "r": text.append("\r")
-                default: text.append(n)
+                case "t": literal("\t")
+                case "n": literal("\n")
+                case "r": literal("\r")
+                default: literal(n)
                 }
                 i += 2
                 continue
@@ -249,6 +256,7 @@ struct KQLScanner {
             if c == "*" {
                 wildcard = true
                 text.append(c)
+                pattern.append(c)
                 i += 1
                 continue
             }
@@ -264,15 +272,18 @@ struct KQLScanner {
                 }
             }
             if i == start && keyword("not", at: i) { break }
-            text.append(c)
+            literal(c)
             i += 1
         }
-        while text.last?.isWhitespace == true { text.removeLast() }
+        while text.last?.isWhitespace == true {
+            text.removeLast()
+            pattern.removeLast()
+        }
         guard !text.isEmpty else { throw error("value") }
         if !wildcard {
             for w in ["or", "and", "not"] where text.lowercased() == w { throw error("value, found keyword \"\(w)\"") }
         }
-        return KQLValue(text: text, quoted: false, wildcard: wildcard)
+        return KQLValue(text: wildcard ? pattern : text, quoted: false, wildcard: wildcard)
     }
 }
 
@@ -349,7 +360,7 @@ struct KQLCompiler {
                     throw QueryDSLError("Can only use wildcard queries on keyword and text fields - not on [\(field)] which is of type [\(type!.rawValue)]", type: "query_shard_exception")
                 }
                 let isText = type == .text || type == .matchOnlyText
-                return dsl.pattern(field, Pattern(.wildcard(isText ? v.text.lowercased() : v.text), insensitive: options.caseInsensitive))
+                return dsl.pattern(field, Pattern(QueryDSL.wildcard(isText ? v.text.lowercased() : v.text), insensitive: options.caseInsensitive))
             }
             if v.quoted { return try dsl.phrase(field, v.text, slop: 0, prefix: false) }
             if options.caseInsensitive, type?.isStringLike == true, type != .text, type != .matchOnlyText {

@@ -90,7 +90,7 @@ struct LuceneCompiler {
                 guard type == nil || type!.isStringLike else {
                     throw QueryDSLError("Can only use wildcard queries on keyword and text fields - not on [\(field)] which is of type [\(type!.rawValue)]", type: "query_shard_exception")
                 }
-                return dsl.pattern(field, Pattern(.wildcard(isText ? text.lowercased() : text), insensitive: false))
+                return dsl.pattern(field, Pattern(QueryDSL.wildcard(isText ? text.lowercased() : text), insensitive: false))
             }
             var options = QueryDSL.MatchOptions()
             options.and = self.options.defaultAnd

@@ -226,16 +226,16 @@ struct LuceneParser {
             let includeLower = c == "["
             i += 1
             skipSpace()
-            let (lo, _) = readTerm(inRange: true)
+            let lo = try readEndpoint()
             skipSpace()
             guard match("TO") else { throw error("Encountered a range without \"TO\"") }
             skipSpace()
-            let (hi, _) = readTerm(inRange: true)
+            let hi = try readEndpoint()
             skipSpace()
             guard i < chars.count, chars[i] == "]" || chars[i] == "}" else { throw error("Encountered an unclosed range") }
             let includeUpper = chars[i] == "]"
             i += 1
-            return .range(lower: lo == "*" ? nil : lo, upper: hi == "*" ? nil : hi, includeLower: includeLower, includeUpper: includeUpper)
+            return .range(lower: lo, upper: hi, includeLower: includeLower, includeUpper: includeUpper)
         }
         if !simple && (c == ">" || c == "<") {
             i += 1
@@ -263,28 +263,26 @@ struct LuceneParser {
     }
 
     /// A run of term characters with escapes removed, and whether an unescaped `*` or `?` was
-    /// in it (kept in the text; escaped ones are kept as `\*` and `\?` then).
+    /// in it; a wildcard term comes back as a Lucene wildcard (a literal `*`, `?` or `\\`
+    /// escaped with `\\`).
     mutating func readTerm(inRange: Bool = false) -> (String, Bool) {
         var text = ""
+        var pattern = ""
         var wildcard = false
-        var escapedWild = false
         let start = i
         while i < chars.count {
             let c = chars[i]
             if c == "\\" && i + 1 < chars.count {
                 let n = chars[i + 1]
-                if n == "*" || n == "?" { escapedWild = true; text.append("\\") }
                 text.append(n)
+                if n == "*" || n == "?" || n == "\\" { pattern.append("\\") }
+                pattern.append(n)
                 i += 2
                 continue
             }
             if c.isWhitespace { break }
             if inRange {
                 if c == "]" || c == "}" { break }
-                if c == "\"" {
-                    i += 1
-                    continue
-                }
             } else if simple {
                 if "|\"()~".contains(c) || (c == "+" && i == start) { break }
             } else if "()[]{}^\"~:/!".contains(c) {
@@ -292,10 +290,30 @@ struct LuceneParser {
             }
             if c == "*" || c == "?" { wildcard = true }
             text.append(c)
+            pattern.append(c)
             i += 1
         }
-        // Escaped wildcard characters are literal: unless a real wildcard is present, drop the escapes.
-        if escapedWild && !wildcard { text = text.replacingOccurrences(of: "\\*", with: "*").replacingOccurrences(of: "\\?", with: "?") }
+        if wildcard && !inRange { text = pattern }
         return (text, wildcard)
+    }
+
+    /// One end of `[a TO b]`: a term or a quoted string (which may hold spaces and `]`);
+    /// nil for an open end (`*`).
+    mutating func readEndpoint() throws(QueryDSLError) -> String? {
+        guard i < chars.count, chars[i] == "\"" else {
+            let (text, _) = readTerm(inRange: true)
+            return text == "*" ? nil : text
+        }
+        let open = i
+        i += 1
+        var text = ""
+        while i < chars.count, chars[i] != "\"" {
+            if chars[i] == "\\", i + 1 < chars.count { i += 1 }
+            text.append(chars[i])
+            i += 1
+        }
+        guard i < chars.count else { throw error("Lexical error: unterminated quoted range bound", at: open) }
+        i += 1
+        return text
     }
 }

@@ -87,7 +87,7 @@ public struct QueryDSL {
                 throw QueryDSLError("[\(name)] query malformed, no value specified")
             }
             let insensitive = o?["case_insensitive"]?.boolValue ?? false
-            let kind: Pattern.Kind = name == "prefix" ? .prefix(value) : name == "wildcard" ? .wildcard(value) : .regex(value)
+            let kind: Pattern.Kind = name == "prefix" ? .prefix(value) : name == "wildcard" ? QueryDSL.wildcard(value) : .regex(value)
             if case .regex(let r) = kind, !Pattern.isValidRegex(r) {
                 throw QueryDSLError("failed to create query: invalid regular expression [\(r)]", type: "query_shard_exception")
             }
@@ -260,6 +260,13 @@ public struct QueryDSL {
             guard CIDR(s) != nil else { throw QueryDSLError("'\(s)' is not an IP string literal.", type: "illegal_argument_exception") }
             return CompiledQuery(.call(.cidrMatch, [resolve(path), .literal(.string(s))], insensitive: false), .constant(1))
         }
+        if type == .date || type == .dateNanos {
+            // A date term is the range [value, value]: the upper end rounds up, so a day, a
+            // second or `now/d` covers every instant in it.
+            let low = try literal(path, value), high = try literal(path, value, roundUp: true)
+            if low == high { return CompiledQuery(.compare(.eq, resolve(path), .literal(low)), .constant(1)) }
+            return CompiledQuery(.perValue(.and([.compare(.ge, resolve(path), .literal(low)), .compare(.le, resolve(path), .literal(high))])), .constant(1))
+        }
         let v = try literal(path, value)
         if type == .text || type == .matchOnlyText, case .string(let s) = v {
             let m: Expr = insensitive ? .text(resolve(path), .token(Pattern(.exact(s), insensitive: true))) : .text(resolve(path), .terms([s], minimum: 1))
@@ -375,7 +382,8 @@ public struct QueryDSL {
             parts.append(.compare(op, resolve(path), .literal(try literal(path, value, roundUp: op == .le || op == .gt, timeZone: timeZone))))
         }
         if parts.isEmpty { return exists(path) }
-        return CompiledQuery(parts.count == 1 ? parts[0] : .and(parts), .constant(1))
+        // Both bounds hold for one value: on an array, [1, 9] is not in 3..5.
+        return CompiledQuery(parts.count == 1 ? parts[0] : .perValue(.and(parts)), .constant(1))
     }
 
     /// A value as the field's type sees it. `roundUp`: date math rounds to the end of its
@@ -395,8 +403,10 @@ public struct QueryDSL {
                 guard let ms = DateFormats.parse(s) else {
                     throw QueryDSLError("failed to parse date field [\(s)] with format [strict_date_optional_time||epoch_millis]: [failed to parse date field [\(s)]]")
                 }
-                let zoned = DateFormats.parseEpochMillis(s) == nil && !QueryDSL.hasZone(s)
-                return .int(zoned ? ms - offset(ms) : ms)
+                if DateFormats.parseEpochMillis(s) != nil { return .int(ms) }
+                // Parts the text leaves out are filled with their maximum when rounding up.
+                let local = roundUp ? ms + DateFormats.roundUpSpan(s) : ms
+                return .int(QueryDSL.hasZone(s) ? local : local - offset(local))
             }
             if type?.isNumeric == true {
                 if let i = Int64(s) { return .int(i) }
@@ -420,6 +430,32 @@ public struct QueryDSL {
         case .null: return .null
         default: throw QueryDSLError("[\(field)] value must be a scalar")
         }
+    }
+
+    /// A Lucene wildcard (`*` any run, `?` one character, `\\` escapes the next character) as
+    /// a pattern: escapes leave an exact value or a regular expression.
+    public static func wildcard(_ w: String) -> Pattern.Kind {
+        guard w.contains("\\") else { return .wildcard(w) }
+        var literal = "", regex = "", wild = false
+        var chars = w.makeIterator()
+        func add(_ c: Character) {
+            literal.append(c)
+            if !(c.isLetter || c.isNumber) { regex.append("\\") }
+            regex.append(c)
+        }
+        while let c = chars.next() {
+            switch c {
+            case "\\": add(chars.next() ?? "\\")
+            case "*":
+                wild = true
+                regex += ".*"
+            case "?":
+                wild = true
+                regex += "."
+            default: add(c)
+            }
+        }
+        return wild ? .regex(regex) : .exact(literal)
     }
 
     /// Whether an ISO date text names its own offset (`Z`, `+01:00`).

@@ -121,16 +121,13 @@ public struct SegmentFilter {
                 let codes = column.codes
                 return table.withUnsafeBufferPointer { t in scan(column, missing: missing) { t[Int(codes[$0]) &+ 1] } }
             }
-            if case .compare(let op, .field, .literal(let lit)) = e, column.kind == .int64 || column.kind == .date, case .int(let k) = lit {
+            if column.kind == .int64 || column.kind == .date, let (lo, hi, negated) = SegmentFilter.intBounds(e) {
+                // One unsigned comparison per value: v in lo...hi.
                 let ints = column.ints
-                switch op {
-                case .eq: return scan(column, missing: missing) { ints[$0] == k ? 2 : 1 }
-                case .ne: return scan(column, missing: missing) { ints[$0] != k ? 2 : 1 }
-                case .lt: return scan(column, missing: missing) { ints[$0] < k ? 2 : 1 }
-                case .le: return scan(column, missing: missing) { ints[$0] <= k ? 2 : 1 }
-                case .gt: return scan(column, missing: missing) { ints[$0] > k ? 2 : 1 }
-                case .ge: return scan(column, missing: missing) { ints[$0] >= k ? 2 : 1 }
-                }
+                if lo > hi { return scan(column, missing: missing) { _ in negated ? 2 : 1 } }
+                let width = UInt64(bitPattern: hi &- lo)
+                let yes: UInt8 = negated ? 1 : 2, no: UInt8 = negated ? 2 : 1
+                return scan(column, missing: missing) { UInt64(bitPattern: ints[$0] &- lo) <= width ? yes : no }
             }
             if column.kind == .ip, let networks = SegmentFilter.cidrNetworks(e) {
                 let ips = column.ips
@@ -241,6 +238,32 @@ public struct SegmentFilter {
         return (Bitmap(count: n, words: tw), Bitmap(count: n, words: fw))
     }
 
+    /// An integer comparison with a literal, or a `perValue` conjunction of them, as the
+    /// interval lo...hi (empty when lo > hi); `negated` for `!=`.
+    static func intBounds(_ e: Expr) -> (lo: Int64, hi: Int64, negated: Bool)? {
+        switch e {
+        case .compare(let op, .field, .literal(.int(let k))):
+            switch op {
+            case .eq: return (k, k, false)
+            case .ne: return (k, k, true)
+            case .lt: return k == .min ? (.max, .min, false) : (.min, k - 1, false)
+            case .le: return (.min, k, false)
+            case .gt: return k == .max ? (.max, .min, false) : (k + 1, .max, false)
+            case .ge: return (k, .max, false)
+            }
+        case .perValue(.and(let parts)):
+            var lo = Int64.min, hi = Int64.max
+            for part in parts {
+                guard let b = intBounds(part), !b.negated else { return nil }
+                lo = max(lo, b.lo)
+                hi = min(hi, b.hi)
+            }
+            return (lo, hi, false)
+        default:
+            return nil
+        }
+    }
+
     /// `field == "term"` or `field != "term"` (case-sensitive, a string literal).
     static func exactTerm(_ e: Expr) -> (term: String, negated: Bool)? {
         if case .compare(let op, .field, .literal(.string(let term))) = e, op == .eq || op == .ne { return (term, op == .ne) }
@@ -288,6 +311,7 @@ public struct SegmentFilter {
             case .call(let fn, let xs, let i): return .call(fn, xs.map(go), insensitive: i)
             case .text(let a, let m): return .text(go(a), m)
             case .atLeast(let k, let xs): return .atLeast(k, xs.map(go))
+            case .perValue(let a): return .perValue(go(a))
             }
         }
         return go(e)

@@ -70,6 +70,9 @@ public struct Evaluator: Sendable {
         case .text(let x, let m):
             guard case .string(let s) = Evaluator.asString(evaluate(x, lookup)) else { return .null }
             return .bool(m.matches(s))
+        case .perValue(let x):
+            // A binding holds one value per field.
+            return evaluate(x, lookup)
         case .atLeast(let n, let xs):
             var found = 0
             for x in xs where evaluate(x, lookup) == .bool(true) {

@@ -25,6 +25,9 @@ public indirect enum Expr: Sendable, Equatable {
     /// True when at least `n` of the conditions are true (`minimum_should_match`), false
     /// otherwise; never null.
     case atLeast(Int, [Expr])
+    /// The condition, over one field, holds for a single one of its values: on an array the
+    /// parts of `perValue(a and b)` must meet in the same element (a range's two bounds).
+    case perValue(Expr)
 
     public enum Comparison: String, Sendable { case eq, ne, lt, le, gt, ge }
     public enum Arithmetic: String, Sendable { case add, subtract, multiply, divide, modulo }
@@ -55,7 +58,7 @@ public indirect enum Expr: Sendable, Equatable {
         switch self {
         case .literal: break
         case .field(let f): out.insert(f)
-        case .not(let e), .isNull(let e), .isTrue(let e), .negate(let e), .matches(let e, _), .text(let e, _): e.collectFields(&out)
+        case .not(let e), .isNull(let e), .isTrue(let e), .negate(let e), .matches(let e, _), .text(let e, _), .perValue(let e): e.collectFields(&out)
         case .and(let es), .or(let es), .call(_, let es, _), .atLeast(_, let es): for e in es { e.collectFields(&out) }
         case .compare(_, let l, let r), .arithmetic(_, let l, let r):
             l.collectFields(&out)

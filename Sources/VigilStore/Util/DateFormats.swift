@@ -37,6 +37,22 @@ public enum DateFormats {
         return parseEpochMillis(s)
     }
 
+    /// What rounding up adds to an ISO date's parsed instant: Elasticsearch fills the parts
+    /// the text leaves out with their maximum (`2026-11-22` → 23:59:59.999, `…T10:15` →
+    /// 10:15:59.999). A missing month or day stays 1, as in Elasticsearch. Zero when the
+    /// text has a fraction of a second.
+    public static func roundUpSpan(_ iso: String) -> Int64 {
+        guard let t = iso.firstIndex(of: "T") else { return 86_400_000 - 1 }
+        var time = iso[iso.index(after: t)...]
+        if let zone = time.firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) { time = time[..<zone] }
+        if time.contains(".") || time.contains(",") { return 0 }
+        switch time.count(where: { $0 == ":" }) {
+        case 0: return 3_600_000 - 1
+        case 1: return 60_000 - 1
+        default: return 999
+        }
+    }
+
     /// `epoch_millis`: an integer or decimal number of milliseconds, possibly negative.
     public static func parseEpochMillis(_ s: String) -> Int64? {
         if let i = Int64(s) { return i }
