@@ -44,39 +44,9 @@ extension Aggregator {
             }
             return ["values": keyed ? .object(out) : .array(list)]
         default:
-            var count = 0, sum = 0.0, sumSquares = 0.0
-            var lo = Double.infinity, hi = -Double.infinity
-            forEachNumber(f, docs) { v in
-                count += 1
-                sum += v
-                sumSquares += v * v
-                if v < lo { lo = v }
-                if v > hi { hi = v }
-            }
-            func num(_ v: Double?) -> JSONValue { v.map { .double($0) } ?? .null }
-            let minV = count > 0 ? lo : nil, maxV = count > 0 ? hi : nil, avgV = count > 0 ? sum / Double(count) : nil
-            switch s.type {
-            case "min", "max", "sum", "avg":
-                let v: Double? = s.type == "min" ? minV : s.type == "max" ? maxV : s.type == "sum" ? sum : avgV
-                var out: JSONObject = ["value": num(v)]
-                if isDate, let v, s.type != "sum" { out["value_as_string"] = dateString(v) }
-                return out
-            default:
-                var out: JSONObject = ["count": .int(Int64(count)), "min": num(minV), "max": num(maxV), "avg": num(avgV), "sum": .double(sum)]
-                if s.type == "extended_stats" {
-                    let variance = count > 0 ? max(0, sumSquares / Double(count) - (sum / Double(count)) * (sum / Double(count))) : nil
-                    out["sum_of_squares"] = count > 0 ? .double(sumSquares) : .null
-                    out["variance"] = num(variance)
-                    out["std_deviation"] = num(variance.map { $0.squareRoot() })
-                }
-                if isDate && count > 0 {
-                    out["min_as_string"] = dateString(lo)
-                    out["max_as_string"] = dateString(hi)
-                    out["avg_as_string"] = dateString(sum / Double(count))
-                    out["sum_as_string"] = dateString(sum)
-                }
-                return out
-            }
+            var stats = NumericStats()
+            forEachNumber(f, docs) { stats.add($0) }
+            return stats.render(s.type, isDate: isDate)
         }
     }
 
@@ -110,8 +80,7 @@ extension Aggregator {
     /// Distinct values (exact; Elasticsearch's HyperLogLog++ is exact to its precision
     /// threshold, 3000 by default, and within a few percent above).
     func cardinality(_ f: FieldRef, _ docs: DocSet) -> Int {
-        var strings = Set<String>()
-        var numbers = Set<UInt64>()
+        var distinct = DistinctValues()
         for part in docs.parts {
             guard let c = column(f, part) else { continue }
             if c.kind == .string, let dict = c.dictionary {
@@ -131,22 +100,12 @@ extension Aggregator {
                 } else {
                     part.docs.forEach { doc in for slot in c.slots(doc) { seen[Int(codes[slot])] = true } }
                 }
-                for (code, hit) in seen.enumerated() where hit { strings.insert(dict.string(code)) }
+                for (code, hit) in seen.enumerated() where hit { distinct.strings.insert(dict.string(code)) }
             } else {
-                part.docs.forEach { doc in
-                    for slot in c.slots(doc) {
-                        switch c.kind {
-                        case .int64, .date: numbers.insert(UInt64(bitPattern: c.ints[slot]))
-                        case .double: numbers.insert(c.doubles[slot].bitPattern)
-                        case .bool: numbers.insert(UInt64(c.bools[slot]))
-                        case .ip: strings.insert(IPAddress(high: c.ips[2 * slot], low: c.ips[2 * slot + 1]).description)
-                        default: break
-                        }
-                    }
-                }
+                part.docs.forEach { doc in for slot in c.slots(doc) { distinct.add(c, slot) } }
             }
         }
-        return strings.count + numbers.count
+        return distinct.count
     }
 
     /// A percentile of sorted values as a t-digest of single points gives it: each value

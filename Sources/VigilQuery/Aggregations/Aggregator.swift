@@ -308,13 +308,20 @@ public final class Aggregator {
         let order = try BucketOrder(o["order"], default: .count(descending: true), spec: s)
         var subResults: [Key: JSONObject] = [:]
         if order.needsSubAggregations {
-            let all = members(docs, entries.map(\.key), keys: valueKeys(f))
-            for (i, e) in entries.enumerated() { subResults[e.key] = try sub(s, all[i]) }
+            if missingDocs == nil, let fused = try fusedSubs(s, f, docs, entries.map(\.key)) {
+                for (e, r) in zip(entries, fused) { subResults[e.key] = r }
+            } else {
+                let all = members(docs, entries.map(\.key), keys: valueKeys(f))
+                for (i, e) in entries.enumerated() { subResults[e.key] = try sub(s, all[i]) }
+            }
         }
         entries.sort { order.less(($0.key, $0.count, subResults[$0.key]), ($1.key, $1.count, subResults[$1.key])) }
         let picked = Array(entries.prefix(size))
         let other = entries.dropFirst(size).reduce(0) { $0 + $1.count }
         var sets: [DocSet] = []
+        if !s.subs.isEmpty && subResults.isEmpty && missingDocs == nil, let fused = try fusedSubs(s, f, docs, picked.map(\.key)) {
+            for (k, r) in zip(picked, fused) { subResults[k.key] = r }
+        }
         if !s.subs.isEmpty && subResults.isEmpty {
             sets = stringMembers(f, docs, picked.map(\.key)) ?? members(docs, picked.map(\.key), keys: valueKeys(f))
             if let mk = missingKey, let md = missingDocs, let i = picked.firstIndex(where: { $0.key == mk }) {
