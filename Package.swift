@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .target(name: "VigilJSON", swiftSettings: strict),
@@ -25,6 +26,11 @@ let package = Package(
         .target(name: "VigilStore", dependencies: ["VigilJSON", "CVigilLinux"], swiftSettings: strict),
         .target(name: "VigilQuery", dependencies: ["VigilJSON", "VigilStore"], swiftSettings: strict),
         .target(name: "VigilEQL", dependencies: ["VigilJSON", "VigilStore", "VigilQuery", "CVigilLinux"], swiftSettings: strict),
+        .target(
+            name: "VigilDetect",
+            dependencies: ["VigilJSON", "VigilStore", "VigilQuery", "VigilEQL", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
         .target(
             name: "VigilServer",
             dependencies: [
@@ -40,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilJSON", "VigilStore", "VigilQuery", "VigilEQL", "VigilServer",
+                "VigilJSON", "VigilStore", "VigilQuery", "VigilEQL", "VigilServer", "VigilDetect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -49,6 +55,7 @@ let package = Package(
         .testTarget(name: "VigilJSONTests", dependencies: ["VigilJSON"], swiftSettings: strict),
         .testTarget(name: "VigilStoreTests", dependencies: ["VigilStore", "VigilJSON"], swiftSettings: strict),
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
+        .testTarget(name: "VigilDetectTests", dependencies: ["VigilDetect", "VigilStore", "VigilJSON"], swiftSettings: strict),
         .testTarget(name: "VigilEQLTests", dependencies: ["VigilEQL", "VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
         .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilEQL", "VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
     ]

@@ -172,8 +172,10 @@ public struct EQLParser {
         while token.isSymbol("[") || token.isSymbol("!") {
             stages.append(try stage(allowMissing: true, allowRuns: true))
         }
-        guard stages.count >= 2 else {
-            throw EQLError(.parsing, "A sequence requires a minimum of 2 queries, found [\(stages.count)]", at: span)
+        // `[a] with runs=3` counts as three queries, as in Elasticsearch.
+        let queries = stages.reduce(0) { $0 + $1.runs }
+        guard queries >= 2 else {
+            throw EQLError(.parsing, "A sequence requires a minimum of 2 queries, found [\(queries)]", at: span)
         }
         var until: SequenceStage?
         if token.isKeyword("until") {

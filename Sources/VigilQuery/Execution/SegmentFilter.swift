@@ -118,28 +118,24 @@ public struct SegmentFilter {
                         table[code + 1] = SegmentFilter.truth(evaluator.evaluate(e) { _ in .string(s) })
                     }
                 }
-                let codes = column.codes
-                return table.withUnsafeBufferPointer { t in scan(column, missing: missing) { t[Int(codes[$0]) &+ 1] } }
+                return table.withUnsafeBufferPointer { t in scan(column, missing: missing, CodeTruth(table: t, codes: column.codes)) }
             }
             if column.kind == .int64 || column.kind == .date, let (lo, hi, negated) = SegmentFilter.intBounds(e) {
                 // One unsigned comparison per value: v in lo...hi.
-                let ints = column.ints
-                if lo > hi { return scan(column, missing: missing) { _ in negated ? 2 : 1 } }
-                let width = UInt64(bitPattern: hi &- lo)
-                let yes: UInt8 = negated ? 1 : 2, no: UInt8 = negated ? 2 : 1
-                return scan(column, missing: missing) { UInt64(bitPattern: ints[$0] &- lo) <= width ? yes : no }
+                if lo > hi { return scan(column, missing: missing, ClosureTruth { _ in negated ? 2 : 1 }) }
+                return scan(column, missing: missing, IntervalTruth(ints: column.ints, lo: lo, width: UInt64(bitPattern: hi &- lo), negated: negated))
             }
             if column.kind == .ip, let networks = SegmentFilter.cidrNetworks(e) {
                 let ips = column.ips
-                return scan(column, missing: missing) { slot in
+                return scan(column, missing: missing, ClosureTruth { slot in
                     let ip = IPAddress(high: ips[2 * slot], low: ips[2 * slot + 1])
                     return networks.contains { $0.contains(ip) } ? 2 : 1
-                }
+                })
             }
-            return scan(column, missing: missing) { slot in
+            return scan(column, missing: missing, ClosureTruth { slot in
                 let v = SegmentFilter.queryValue(column.value(atSlot: slot))
                 return SegmentFilter.truth(evaluator.evaluate(e) { _ in v })
-            }
+            })
         }
         // Several fields: row by row, each field's first value.
         var t = Bitmap(count: n), f = Bitmap(count: n)
@@ -158,8 +154,10 @@ public struct SegmentFilter {
     /// Scans a column with a per-slot truth function (0 null, 1 false, 2 true); documents
     /// without a value get `missing`; for several values, any true wins, then any false.
     /// Works a 64-document word at a time and writes each result word once.
+    /// Specialized per truth type, so the common scans (a dictionary table, an integer
+    /// interval) compile to straight loops with no call per value.
     @inline(__always)
-    private func scan(_ column: Column, missing: UInt8, _ slotTruth: (Int) -> UInt8) -> (t: Bitmap, f: Bitmap) {
+    private func scan<T: SlotTruth>(_ column: Column, missing: UInt8, _ slotTruth: T) -> (t: Bitmap, f: Bitmap) {
         let n = segment.docCount
         let wordCount = (n + 63) / 64
         var tw = [UInt64](repeating: 0, count: wordCount), fw = [UInt64](repeating: 0, count: wordCount)
@@ -316,4 +314,42 @@ public struct SegmentFilter {
         }
         return go(e)
     }
+}
+
+/// The truth (0 null, 1 false, 2 true) of a condition for the value in one slot of a column.
+protocol SlotTruth {
+    func callAsFunction(_ slot: Int) -> UInt8
+}
+
+/// A string column's slot looked up in a per-code table (`table[code + 1]`).
+struct CodeTruth: SlotTruth {
+    let table: UnsafeBufferPointer<UInt8>
+    let codes: UnsafeBufferPointer<Int32>
+
+    @inline(__always)
+    func callAsFunction(_ slot: Int) -> UInt8 { table[Int(codes[slot]) &+ 1] }
+}
+
+/// An integer in lo...lo+width, with one unsigned comparison.
+struct IntervalTruth: SlotTruth {
+    let ints: UnsafeBufferPointer<Int64>
+    let lo: Int64
+    let width: UInt64
+    let negated: Bool
+
+    @inline(__always)
+    func callAsFunction(_ slot: Int) -> UInt8 {
+        let inside = UInt64(bitPattern: ints[slot] &- lo) <= width
+        return inside != negated ? 2 : 1
+    }
+}
+
+/// Any other condition, through a closure.
+struct ClosureTruth: SlotTruth {
+    let body: (Int) -> UInt8
+
+    init(_ body: @escaping (Int) -> UInt8) { self.body = body }
+
+    @inline(__always)
+    func callAsFunction(_ slot: Int) -> UInt8 { body(slot) }
 }

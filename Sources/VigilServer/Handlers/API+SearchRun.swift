@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import VigilJSON
 import VigilQuery
@@ -158,13 +159,23 @@ extension API {
 
     /// Live documents each compiled query matches, per reader and segment.
     static func matching(_ compiled: [CompiledQuery]?, readers: [IndexReader]) -> [[Bitmap]] {
-        readers.enumerated().map { ri, r in
-            r.segments.map { live in
-                var hits = compiled.map { SegmentFilter(segment: live.segment).matching($0[ri].expr) } ?? Bitmap.full(live.segment.docCount)
-                hits.subtract(live.deletes)
-                return hits
-            }
+        let parts = readers.enumerated().flatMap { ri, r in r.segments.indices.map { (reader: ri, segment: $0) } }
+        // Segments are filtered in parallel, never more at once than there are cores.
+        let found = Mutex([Bitmap?](repeating: nil, count: parts.count))
+        DispatchQueue.concurrentPerform(iterations: parts.count) { k in
+            let (ri, si) = parts[k]
+            let live = readers[ri].segments[si]
+            var hits = compiled.map { SegmentFilter(segment: live.segment).matching($0[ri].expr) } ?? Bitmap.full(live.segment.docCount)
+            hits.subtract(live.deletes)
+            found.withLock { $0[k] = hits }
         }
+        let all = found.withLock { $0 }
+        var out: [[Bitmap]] = []
+        var k = 0
+        for r in readers {
+            out.append(r.segments.indices.map { _ in defer { k += 1 }; return all[k]! })
+        }
+        return out
     }
 
     /// Keeps the first `limit` documents of each reader (an index is one shard here).

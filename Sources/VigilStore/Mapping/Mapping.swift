@@ -233,7 +233,7 @@ public struct Mapping: Sendable, Equatable {
         insert(FieldMapping(type: type), at: path.split(separator: ".").map(String.init))
     }
 
-    mutating func insert(_ field: FieldMapping, at path: [String]) {
+    package mutating func insert(_ field: FieldMapping, at path: [String]) {
         func put(_ props: inout [String: FieldMapping], _ i: Int) {
             let key = path[i]
             if i == path.count - 1 {

@@ -1,0 +1,269 @@
+public import VigilEQL
+public import VigilJSON
+public import VigilQuery
+public import VigilStore
+
+/// Runs compiled rules over indices and returns their alerts.
+public struct RuleExecutor: Sendable {
+    public let readers: [IndexReader]
+    /// When the run happens (the alerts' `@timestamp`).
+    public let now: Int64
+    public var spaceId = "default"
+
+    public init(readers: [IndexReader], now: Int64) {
+        self.readers = readers
+        self.now = now
+    }
+
+    /// A time window: events with `from <= t < to` (either end open when nil).
+    public struct Window: Sendable {
+        public var from: Int64?
+        public var to: Int64?
+        public init(from: Int64?, to: Int64?) {
+            self.from = from
+            self.to = to
+        }
+        public static let all = Window(from: nil, to: nil)
+    }
+
+    /// The field holding each event's time for the rule: `timestamp_override` when the indices
+    /// map it, `@timestamp` otherwise.
+    func timestampField(_ rule: Rule) -> String {
+        if let o = rule.timestampOverride, readers.contains(where: { $0.mapping.field(at: o) != nil }) { return o }
+        return "@timestamp"
+    }
+
+    /// The alerts of one run of `compiled` over `window`, at most `max_signals`.
+    public func run(_ compiled: CompiledRule, window: Window = .all) throws(RuleCompileError) -> [Alert] {
+        let rule = compiled.rule
+        let builder = AlertBuilder(rule: rule, now: now, spaceId: spaceId)
+        let ts = timestampField(rule)
+        let inWindow = RuleExecutor.windowExpr(ts, window)
+        switch compiled.plan {
+        case .eql(let plan):
+            return try eql(plan, rule: rule, builder: builder, timestamp: ts, inWindow: inWindow)
+        case .query(let query):
+            let condition = inWindow.map { Expr.and([.isTrue(query.expr), $0]) } ?? query.expr
+            switch rule.kind {
+            case .threshold: return threshold(condition, rule: rule, builder: builder, timestamp: ts)
+            case .newTerms: return newTerms(condition, rule: rule, builder: builder, timestamp: ts)
+            default:
+                let hits = matches(condition, timestamp: ts).prefix(rule.maxSignals)
+                return hits.map { builder.event(event($0)) }
+            }
+        }
+    }
+
+    static func windowExpr(_ field: String, _ w: Window) -> Expr? {
+        var parts: [Expr] = []
+        if let f = w.from { parts.append(.compare(.ge, .field(field), .literal(.int(f)))) }
+        if let t = w.to { parts.append(.compare(.lt, .field(field), .literal(.int(t)))) }
+        if parts.isEmpty { return nil }
+        return parts.count == 1 ? parts[0] : .perValue(.and(parts))
+    }
+
+    // MARK: - events
+
+    struct Hit {
+        var reader: Int
+        var segment: Int
+        var doc: Int
+        var timestamp: Int64
+    }
+
+    /// Live documents for which `condition` holds, oldest first.
+    func matches(_ condition: Expr, timestamp field: String) -> [Hit] {
+        var hits: [Hit] = []
+        for (ri, r) in readers.enumerated() {
+            for (si, live) in r.segments.enumerated() {
+                var docs = SegmentFilter(segment: live.segment).matching(condition)
+                docs.subtract(live.deletes)
+                let stamps = live.segment.columns[field]
+                docs.forEach { doc in hits.append(Hit(reader: ri, segment: si, doc: doc, timestamp: RuleExecutor.time(stamps, doc))) }
+            }
+        }
+        hits.sort { ($0.timestamp, $0.reader, $0.segment, $0.doc) < ($1.timestamp, $1.reader, $1.segment, $1.doc) }
+        return hits
+    }
+
+    static func time(_ column: Column?, _ doc: Int) -> Int64 {
+        guard let column, let slot = column.slots(doc).first else { return 0 }
+        if case .int(let t) = SegmentFilter.queryValue(column.value(atSlot: slot)) { return t }
+        return 0
+    }
+
+    func event(_ h: Hit) -> SourceEvent {
+        let seg = readers[h.reader].segments[h.segment].segment
+        let source = (try? JSONParser().parse(seg.source(h.doc)))?.objectValue ?? JSONObject()
+        return SourceEvent(index: readers[h.reader].index, id: seg.id(h.doc), timestamp: h.timestamp, source: source)
+    }
+
+    /// The values of a field in a document, as text (multi-valued fields give several).
+    func values(_ h: Hit, _ field: String) -> [String] {
+        let seg = readers[h.reader].segments[h.segment].segment
+        guard let c = seg.columns[field] else { return [] }
+        return c.slots(h.doc).map { SegmentFilter.queryValue(c.value(atSlot: $0)).description }
+    }
+
+    // MARK: - EQL
+
+    func eql(_ plan: EQLPlan, rule: Rule, builder: AlertBuilder, timestamp: String, inWindow: Expr?) throws(RuleCompileError) -> [Alert] {
+        var options = EQLOptions()
+        options.size = rule.maxSignals
+        options.tail = false
+        options.timestampField = plan.timestampField
+        options.tiebreakerField = plan.tiebreakerField
+        let result: EQLResult
+        do {
+            result = try EQLExecutor(readers: readers, options: options).run(inWindow.map { plan.filtered(by: $0) } ?? plan)
+        } catch {
+            throw RuleCompileError("EQL: \(error.message)")
+        }
+        func source(_ e: EventRef) -> SourceEvent {
+            event(Hit(reader: e.reader, segment: e.segment, doc: e.doc, timestamp: e.timestamp))
+        }
+        switch result {
+        case .events(let events, _):
+            return events.map { builder.event(source($0)) }
+        case .sequences(let sequences, _):
+            // As Kibana: one building-block alert per event of the sequence, and one alert for the
+            // sequence holding the fields its events share.
+            var alerts: [Alert] = []
+            for s in sequences {
+                let events = s.events.compactMap { $0.map(source) }
+                guard let last = events.last else { continue }
+                let groupId = AlertBuilder.id(["sequence", rule.ruleId] + events.map { $0.index + "/" + $0.id })
+                var blocks: [Alert] = []
+                for (i, e) in events.enumerated() {
+                    let extra: JSONObject = [
+                        "kibana.alert.building_block_type": "default",
+                        "kibana.alert.group.id": .string(groupId),
+                        "kibana.alert.group.index": .int(Int64(i)),
+                    ]
+                    blocks.append(builder.event(e, extra: extra, salt: groupId))
+                }
+                var shell = JSONObject()
+                for entry in RuleExecutor.shared(events.map(\.source)).entries { shell[entry.key] = entry.value }
+                let reason = "sequence of \(events.count) events created \(rule.severity) alert \(rule.name)."
+                for entry in builder.base(reason: reason, originalTime: last.timestamp).entries { shell[entry.key] = entry.value }
+                shell["kibana.alert.group.id"] = .string(groupId)
+                shell["kibana.alert.ancestors"] = .array(events.map(builder.ancestor))
+                let id = AlertBuilder.id([rule.ruleId, "sequence", groupId])
+                shell["kibana.alert.uuid"] = .string(id)
+                alerts.append(Alert(id: id, document: shell))
+                alerts += blocks
+            }
+            return alerts
+        }
+    }
+
+    /// The fields (leaves, by path) every source has with the same value.
+    static func shared(_ sources: [JSONObject]) -> JSONObject {
+        guard var common = sources.first else { return JSONObject() }
+        for s in sources.dropFirst() { common = intersect(common, s) }
+        return common
+    }
+
+    static func intersect(_ a: JSONObject, _ b: JSONObject) -> JSONObject {
+        var out = JSONObject()
+        for e in a.entries {
+            guard let other = b[e.key] else { continue }
+            if case .object(let x) = e.value, case .object(let y) = other {
+                let inner = intersect(x, y)
+                if !inner.isEmpty { out[e.key] = .object(inner) }
+            } else if e.value == other {
+                out[e.key] = e.value
+            }
+        }
+        return out
+    }
+
+    // MARK: - threshold
+
+    func threshold(_ condition: Expr, rule: Rule, builder: AlertBuilder, timestamp: String) -> [Alert] {
+        guard let t = rule.threshold else { return [] }
+        struct Bucket {
+            var count = 0
+            var first = Int64.max
+            var last = Int64.min
+            var distinct: [Set<String>]
+        }
+        var buckets: [[String]: Bucket] = [:]
+        var order: [[String]] = []
+        for h in matches(condition, timestamp: timestamp) {
+            // One bucket per combination of the group-by fields' values (none: one bucket).
+            var combos: [[String]] = [[]]
+            for f in t.fields {
+                let vs = Set(values(h, f))
+                combos = combos.flatMap { prefix in vs.sorted().map { prefix + [$0] } }
+            }
+            for key in combos {
+                if buckets[key] == nil {
+                    buckets[key] = Bucket(distinct: t.cardinality.map { _ in [] })
+                    order.append(key)
+                }
+                buckets[key]!.count += 1
+                buckets[key]!.first = min(buckets[key]!.first, h.timestamp)
+                buckets[key]!.last = max(buckets[key]!.last, h.timestamp)
+                for (i, c) in t.cardinality.enumerated() { buckets[key]!.distinct[i].formUnion(values(h, c.field)) }
+            }
+        }
+        var alerts: [Alert] = []
+        for key in order {
+            let b = buckets[key]!
+            guard b.count >= t.value else { continue }
+            guard zip(t.cardinality, b.distinct).allSatisfy({ $0.value <= $1.count }) else { continue }
+            var o = JSONObject()
+            for (f, v) in zip(t.fields, key) { o[f] = .string(v) }
+            let groupText = zip(t.fields, key).map { "\($0)=\($1)" }.joined(separator: ", ")
+            let reason = "\(b.count) events\(groupText.isEmpty ? "" : " with \(groupText)") created \(rule.severity) alert \(rule.name)."
+            for e in builder.base(reason: reason, originalTime: b.last).entries { o[e.key] = e.value }
+            o["kibana.alert.threshold_result"] = [
+                "terms": .array(zip(t.fields, key).map { ["field": .string($0), "value": .string($1)] }),
+                "count": .int(Int64(b.count)),
+                "from": .string(DateFormats.formatISO(b.first)),
+                "cardinality": .array(zip(t.cardinality, b.distinct).map { ["field": .string($0.field), "value": .int(Int64($1.count))] }),
+            ]
+            let id = AlertBuilder.id([rule.ruleId, "threshold", String(b.first), String(b.last)] + key)
+            o["kibana.alert.uuid"] = .string(id)
+            alerts.append(Alert(id: id, document: o))
+            if alerts.count >= rule.maxSignals { break }
+        }
+        return alerts
+    }
+
+    // MARK: - new terms
+
+    /// Events whose combination of the new terms fields' values the indices have not held in
+    /// the history window before it (`history_window_start` relative to the rule's `from`):
+    /// one alert per new combination, on its first event.
+    func newTerms(_ condition: Expr, rule: Rule, builder: AlertBuilder, timestamp: String) -> [Alert] {
+        let fields = rule.newTermsFields
+        let history = RuleExecutor.span(rule.historyWindowStart ?? "now-7d") - RuleExecutor.span(rule.from)
+        var lastSeen: [[String]: Int64] = [:]
+        var alerts: [Alert] = []
+        for h in matches(condition, timestamp: timestamp) {
+            var combos: [[String]] = [[]]
+            for f in fields {
+                let vs = Set(values(h, f))
+                combos = combos.flatMap { prefix in vs.sorted().map { prefix + [$0] } }
+            }
+            for key in combos where !key.isEmpty {
+                let seen = lastSeen[key]
+                lastSeen[key] = h.timestamp
+                if let seen, h.timestamp - seen <= history { continue }
+                let e = event(h)
+                let reason = "New value\(key.count > 1 ? "s" : "") [\(key.joined(separator: ", "))] of [\(fields.joined(separator: ", "))] created \(rule.severity) alert \(rule.name)."
+                alerts.append(builder.event(e, reason: reason, extra: ["kibana.alert.new_terms": .array(key.map { .string($0) })], salt: key.joined(separator: "\u{1}")))
+                if alerts.count >= rule.maxSignals { return alerts }
+            }
+        }
+        return alerts
+    }
+
+    /// How far back `now-<n><unit>` reaches, in milliseconds (0 for anything else).
+    static func span(_ expression: String) -> Int64 {
+        guard let t = DateMath.evaluate(expression, now: 0, roundUp: false) else { return 0 }
+        return -t
+    }
+}

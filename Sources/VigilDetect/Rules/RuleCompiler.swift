@@ -1,0 +1,120 @@
+public import VigilEQL
+public import VigilJSON
+public import VigilQuery
+public import VigilStore
+
+/// Why a rule cannot run: the type is not one Vigil runs yet, or its query does not compile.
+public struct RuleCompileError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    /// True when the rule's type or language is not run by Vigil (yet), rather than broken.
+    public var unsupported: Bool
+
+    public init(_ reason: String, unsupported: Bool = false) {
+        self.reason = reason
+        self.unsupported = unsupported
+    }
+
+    public var description: String { reason }
+}
+
+/// A rule whose query has been checked against a mapping, ready for an executor.
+public struct CompiledRule: Sendable {
+    public enum Plan: Sendable {
+        /// Custom query (and the query of threshold and new terms rules).
+        case query(CompiledQuery)
+        case eql(EQLPlan)
+    }
+
+    public var rule: Rule
+    public var plan: Plan
+
+    /// Every field the rule reads: its conditions, join keys, and the fields it groups by.
+    public var fields: Set<String> {
+        var out: Set<String> = ["@timestamp"]
+        switch plan {
+        case .query(let q): out.formUnion(q.expr.fields)
+        case .eql(let p):
+            out.insert(p.timestampField)
+            if let t = p.tiebreakerField { out.insert(t) }
+            switch p.kind {
+            case .event(let e): out.formUnion(e.fields)
+            case .sequence(let stages, let until, _):
+                for s in stages + (until.map { [$0] } ?? []) {
+                    out.formUnion(s.condition.fields)
+                    for k in s.keys { out.formUnion(k.fields) }
+                }
+            case .sample(let stages):
+                for s in stages {
+                    out.formUnion(s.condition.fields)
+                    for k in s.keys { out.formUnion(k.fields) }
+                }
+            }
+        }
+        if let t = rule.timestampOverride { out.insert(t) }
+        if let t = rule.threshold {
+            out.formUnion(t.fields)
+            out.formUnion(t.cardinality.map(\.field))
+        }
+        out.formUnion(rule.newTermsFields)
+        return out
+    }
+}
+
+/// Compiles rules against a mapping (the fields the rule's indices have).
+public struct RuleCompiler: Sendable {
+    public var mapping: Mapping
+
+    public init(mapping: Mapping) { self.mapping = mapping }
+
+    public func compile(_ rule: Rule) throws(RuleCompileError) -> CompiledRule {
+        guard let kind = rule.kind else { throw RuleCompileError("unknown rule type [\(rule.typeName)]") }
+        switch kind {
+        case .esql:
+            throw RuleCompileError("ES|QL rules are not run yet", unsupported: true)
+        case .machineLearning:
+            throw RuleCompileError("machine learning rules need Elastic's anomaly detection jobs, which Vigil does not have", unsupported: true)
+        case .savedQuery:
+            throw RuleCompileError("saved query rules need Kibana saved objects, which Vigil does not have", unsupported: true)
+        case .eql:
+            do {
+                let statement = try EQLParser.parse(rule.query)
+                var options = EQLOptions()
+                if let t = rule.json["timestamp_field"]?.stringValue { options.timestampField = t }
+                if let c = rule.json["event_category_override"]?.stringValue { options.eventCategoryField = c }
+                if let t = rule.json["tiebreaker_field"]?.stringValue { options.tiebreakerField = t }
+                return CompiledRule(rule: rule, plan: .eql(try Analyzer.analyze(statement, mapping: mapping, options: options)))
+            } catch {
+                throw RuleCompileError("EQL: \(error.message)")
+            }
+        case .query, .threshold, .newTerms, .threatMatch:
+            if kind == .newTerms && rule.newTermsFields.isEmpty { throw RuleCompileError("new terms rule without new_terms_fields") }
+            if kind == .newTerms && rule.newTermsFields.count > 3 { throw RuleCompileError("new terms rules take one to three fields, not \(rule.newTermsFields.count)") }
+            if kind == .threshold && rule.threshold == nil { throw RuleCompileError("threshold rule without a threshold") }
+            return CompiledRule(rule: rule, plan: .query(try compileQuery(rule.query, language: rule.language, filters: rule.json["filters"]?.arrayValue ?? [])))
+        }
+    }
+
+    /// A KQL or Lucene query (empty: every event) and Kibana filters, as one query.
+    public func compileQuery(_ text: String, language: String, filters: [JSONValue]) throws(RuleCompileError) -> CompiledQuery {
+        let dsl = QueryDSL(mapping: mapping)
+        var clauses: [JSONValue] = []
+        if !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            switch language {
+            case "kuery": clauses.append(["kql": ["query": .string(text)]])
+            case "lucene": clauses.append(["query_string": ["query": .string(text)]])
+            default: throw RuleCompileError("query language [\(language)] is not kuery or lucene")
+            }
+        }
+        for filter in filters {
+            // Kibana filters: {meta: {negate, disabled}, query: {...}}.
+            guard filter["meta"]?["disabled"]?.boolValue != true else { continue }
+            guard let q = filter["query"] else { throw RuleCompileError("a filter without a query is not supported yet", unsupported: true) }
+            clauses.append(filter["meta"]?["negate"]?.boolValue == true ? ["bool": ["must_not": q]] : q)
+        }
+        do {
+            return try dsl.compile(clauses.isEmpty ? ["match_all": [:]] : ["bool": ["filter": .array(clauses)]])
+        } catch {
+            throw RuleCompileError("\(language == "lucene" ? "Lucene" : "KQL"): \(error.message)")
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import VigilDetect
+import VigilEQL
+import VigilJSON
+import VigilQuery
+import VigilStore
+
+struct Rules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rules",
+        abstract: "Detection rules: Elastic's prebuilt TOML rules and Kibana rule exports.",
+        subcommands: [RulesRun.self])
+}
+
+/// `vigil rules run`: every rule over event files, with no server.
+struct RulesRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run detection rules over event files, offline, and print their alerts as NDJSON.",
+        discussion: """
+            Rules are Elastic detection-rules TOML files (or directories of them) and Kibana rule exports
+            (NDJSON, one rule per line). Events: NDJSON, JSON arrays or _bulk bodies (gzip too). Each rule runs
+            once over all the events: a threshold counts over all of them, a new terms rule looks back
+            history_window_start from each event. A summary goes to stderr.
+            """)
+
+    @Option(name: .customLong("rules"), help: "Rule files or directories (repeatable).") var rulePaths: [String]
+    @Argument(help: "Event files.") var files: [String]
+    @Flag(help: "Print the number of alerts per rule instead of the alerts.") var count = false
+
+    func run() async throws {
+        let started = Clock.monotonicNanos()
+        var rules: [Rule] = []
+        for path in rulePaths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                FileHandleOutput.stderr("vigil rules run: no such file or directory: \(path)\n")
+                throw ExitCode(2)
+            }
+            if isDirectory.boolValue {
+                let loaded = PrebuiltRules.load(directory: path)
+                for f in loaded.failures { FileHandleOutput.stderr("vigil rules run: \(f.path): \(f.error)\n") }
+                rules += loaded.rules.map(\.rule)
+            } else {
+                do { rules += try RulesRun.read(path) } catch {
+                    FileHandleOutput.stderr("vigil rules run: \(path): \(error)\n")
+                    throw ExitCode(2)
+                }
+            }
+        }
+        // Compile against ECS to learn the fields the rules read; only those are indexed.
+        let ecs = RuleCompiler(mapping: ECSFields.ruleMapping)
+        var runnable: [Rule] = []
+        var fields = Set<String>()
+        var notRun = 0
+        for rule in rules {
+            do {
+                fields.formUnion(try ecs.compile(rule).fields)
+                runnable.append(rule)
+            } catch {
+                notRun += 1
+                if !error.unsupported { FileHandleOutput.stderr("vigil rules run: rule \(rule.ruleId) (\(rule.name)): \(error.reason)\n") }
+            }
+        }
+        var events: [EventFile] = []
+        for path in files {
+            do { events.append(try EventFile(path: path)) } catch {
+                FileHandleOutput.stderr("vigil rules run: \(error)\n")
+                throw ExitCode(2)
+            }
+        }
+        let dir = FileIO.scratchDirectory + "/vigil-rules-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let reader: IndexReader
+        var loaded = 0, rejected = 0
+        do {
+            let store = try Store(directory: dir, durable: false)
+            let index = try store.createIndex("events", body: ["mappings": .object(RulesRun.mapping(for: fields))])
+            for (f, file) in events.enumerated() {
+                var batch: [WriteOperation] = []
+                func flush() {
+                    let results = index.write(batch)
+                    rejected += results.count { $0.error != nil }
+                    loaded += results.count { $0.error == nil }
+                    batch.removeAll(keepingCapacity: true)
+                }
+                for d in file.documents.indices {
+                    // `<file>:<document>` (both from 0, in command-line and file order): the id
+                    // alerts name their events by, and what makes alert ids the same every run.
+                    batch.append(.index(id: "\(f):\(d)", source: file.line(d), create: true, ifSeqNo: nil, ifPrimaryTerm: nil))
+                    if batch.count == 4096 { flush() }
+                }
+                flush()
+            }
+            try store.refresh([index])
+            reader = try index.searchReader()
+        } catch {
+            FileHandleOutput.stderr("vigil rules run: \(error)\n")
+            throw ExitCode(2)
+        }
+        let loadedAt = Clock.monotonicNanos()
+        let compiler = RuleCompiler(mapping: reader.mapping)
+        let executor = RuleExecutor(readers: [reader], now: Clock.nowMillis())
+        var out: [UInt8] = []
+        let writer = JSONWriter()
+        var alertCount = 0, firing = 0
+        for rule in runnable {
+            let alerts: [Alert]
+            do {
+                alerts = try executor.run(try compiler.compile(rule))
+            } catch {
+                FileHandleOutput.stderr("vigil rules run: rule \(rule.ruleId) (\(rule.name)): \(error.reason)\n")
+                continue
+            }
+            if alerts.isEmpty { continue }
+            firing += 1
+            alertCount += alerts.count
+            if count {
+                out.append(contentsOf: writer.encode(["rule_id": .string(rule.ruleId), "name": .string(rule.name), "alerts": .int(Int64(alerts.count))]))
+                out.append(0x0A)
+            } else {
+                for a in alerts {
+                    out.append(contentsOf: writer.encode(.object(a.document)))
+                    out.append(0x0A)
+                }
+            }
+            if out.count > 1 << 20 {
+                FileHandle.standardOutput.write(Data(out))
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        FileHandle.standardOutput.write(Data(out))
+        let done = Clock.monotonicNanos()
+        FileHandleOutput.stderr("""
+            vigil rules run: \(rules.count) rules (\(runnable.count) run, \(notRun) not run), \(loaded) events\
+            \(rejected > 0 ? " (\(rejected) unreadable, skipped)" : ""); \(alertCount) alerts from \(firing) rules; \
+            load \((loadedAt - started) / 1_000_000) ms, rules \((done - loadedAt) / 1_000_000) ms\n
+            """)
+    }
+
+    /// Rules from one file: a detection-rules TOML file, or a Kibana export (NDJSON rules; the
+    /// export's summary line is skipped).
+    static func read(_ path: String) throws -> [Rule] {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw RuleImportError("cannot read the file as UTF-8")
+        }
+        if path.hasSuffix(".toml") { return [try PrebuiltRules.rule(fromTOML: text)] }
+        var rules: [Rule] = []
+        for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
+            guard case .object(let o) = try JSONParser().parse(Array(line.utf8)) else { throw RuleImportError("a line is not a JSON object") }
+            if o["rule_id"] == nil && o["exported_count"] != nil { continue }
+            rules.append(Rule(json: o))
+        }
+        return rules
+    }
+
+    /// An explicit mapping of the fields the rules read, typed as ECS types them (a multi-field
+    /// such as `process.name.text` maps its parent); keyword when ECS does not know a field.
+    /// Other fields stay in `_source` only.
+    static func mapping(for fields: Set<String>) -> JSONObject {
+        let ecs = ECSFields.ruleMapping
+        var properties = JSONObject()
+        func json(_ f: FieldMapping) -> JSONValue {
+            var o: JSONObject = ["type": .string(f.type.rawValue)]
+            if !f.fields.isEmpty {
+                var subs = JSONObject()
+                for (name, sub) in f.fields.sorted(by: { $0.key < $1.key }) { subs[name] = ["type": .string(sub.type.rawValue)] }
+                o["fields"] = .object(subs)
+            }
+            return .object(o)
+        }
+        for path in fields.sorted() {
+            let parts = path.split(separator: ".").map(String.init)
+            if parts.count > 1 {
+                let parent = parts.dropLast().joined(separator: ".")
+                if let p = ecs.field(at: parent), !p.isObject, p.fields[parts.last!] != nil {
+                    properties[parent] = json(p)
+                    continue
+                }
+            }
+            if let f = ecs.field(at: path) {
+                if f.isObject { continue }
+                properties[path] = json(f)
+            } else if properties[path] == nil {
+                properties[path] = ["type": "keyword"]
+            }
+        }
+        return ["dynamic": false, "properties": .object(properties)]
+    }
+}
