@@ -84,6 +84,26 @@ import VigilStore
         #expect(!PatternMatcher.matches(p, "C:\\x*"))
     }
 
+    /// The ASCII byte path of wildcard, exact and prefix matching answers as the character
+    /// path does, with and without case folding.
+    @Test func bytePatternsAgreeWithCharacters() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("aAbB*?.\\-")
+        func random(_ n: Int) -> String { String((0..<Int.random(in: 0...n, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }) }
+        for _ in 0..<3000 {
+            let text = random(8).replacingOccurrences(of: "*", with: "x").replacingOccurrences(of: "?", with: "y")
+            let pattern = random(6)
+            for insensitive in [false, true] {
+                let t = Array((insensitive ? text.lowercased() : text).unicodeScalars)
+                let p = Array((insensitive ? pattern.lowercased() : pattern).unicodeScalars)
+                #expect(PatternMatcher.matches(Pattern(.wildcard(pattern), insensitive: insensitive), text) == PatternMatcher.wildcard(t, p), "\(text) ~ \(pattern)")
+                #expect(PatternMatcher.matches(Pattern(.exact(pattern), insensitive: insensitive), text) == (insensitive ? text.lowercased() == pattern.lowercased() : text == pattern))
+                #expect(PatternMatcher.matches(Pattern(.prefix(pattern), insensitive: insensitive), text) == (insensitive ? text.lowercased().hasPrefix(pattern.lowercased()) : text.hasPrefix(pattern)))
+            }
+        }
+        #expect(PatternMatcher.matches(Pattern(.wildcard("*ÉTÉ?"), insensitive: true), "un été!"))
+    }
+
     @Test func roundingUpFillsMissingDateParts() {
         #expect(DateFormats.roundUpSpan("2026-11-22") == 86_399_999)
         #expect(DateFormats.roundUpSpan("2026") == 86_399_999)

@@ -9,10 +9,16 @@ public struct RuleExecutor: Sendable {
     /// When the run happens (the alerts' `@timestamp`).
     public let now: Int64
     public var spaceId = "default"
+    /// Leaf results shared by the rules of one run.
+    public var cache: LeafCache?
+    /// An event's source by its id, when the index holds only part of it (offline runs index
+    /// only the fields rules read); the stored `_source` otherwise.
+    public var source: (@Sendable (String) -> JSONObject?)?
 
-    public init(readers: [IndexReader], now: Int64) {
+    public init(readers: [IndexReader], now: Int64, cache: LeafCache? = nil) {
         self.readers = readers
         self.now = now
+        self.cache = cache
     }
 
     /// A time window: events with `from <= t < to` (either end open when nil).
@@ -76,7 +82,7 @@ public struct RuleExecutor: Sendable {
         var hits: [Hit] = []
         for (ri, r) in readers.enumerated() {
             for (si, live) in r.segments.enumerated() {
-                var docs = SegmentFilter(segment: live.segment).matching(condition)
+                var docs = SegmentFilter(segment: live.segment, cache: cache).matching(condition)
                 docs.subtract(live.deletes)
                 let stamps = live.segment.columns[field]
                 docs.forEach { doc in hits.append(Hit(reader: ri, segment: si, doc: doc, timestamp: RuleExecutor.time(stamps, doc))) }
@@ -94,8 +100,9 @@ public struct RuleExecutor: Sendable {
 
     func event(_ h: Hit) -> SourceEvent {
         let seg = readers[h.reader].segments[h.segment].segment
-        let source = (try? JSONParser().parse(seg.source(h.doc)))?.objectValue ?? JSONObject()
-        return SourceEvent(index: readers[h.reader].index, id: seg.id(h.doc), timestamp: h.timestamp, source: source)
+        let id = seg.id(h.doc)
+        let source = self.source?(id) ?? (try? JSONParser().parse(seg.source(h.doc)))?.objectValue ?? JSONObject()
+        return SourceEvent(index: readers[h.reader].index, id: id, timestamp: h.timestamp, source: source)
     }
 
     /// The values of a field in a document, as text (multi-valued fields give several).
@@ -115,7 +122,7 @@ public struct RuleExecutor: Sendable {
         options.tiebreakerField = plan.tiebreakerField
         let result: EQLResult
         do {
-            result = try EQLExecutor(readers: readers, options: options).run(inWindow.map { plan.filtered(by: $0) } ?? plan)
+            result = try EQLExecutor(readers: readers, options: options, cache: cache).run(inWindow.map { plan.filtered(by: $0) } ?? plan)
         } catch {
             throw RuleCompileError("EQL: \(error.message)")
         }

@@ -44,10 +44,13 @@ public enum EQLResult: Sendable {
 public struct EQLExecutor: Sendable {
     public let readers: [IndexReader]
     public var options: EQLOptions
+    /// Leaf results shared with other queries over the same readers (a batch of rules).
+    public var cache: LeafCache?
 
-    public init(readers: [IndexReader], options: EQLOptions) {
+    public init(readers: [IndexReader], options: EQLOptions, cache: LeafCache? = nil) {
         self.readers = readers
         self.options = options
+        self.cache = cache
     }
 
     public func run(_ plan: EQLPlan) throws(EQLError) -> EQLResult {
@@ -122,7 +125,7 @@ public struct EQLExecutor: Sendable {
     private func matches(_ condition: Expr, reader ri: Int, segment si: Int, keep: Int?, fromTail: Bool, requireTimestamp: Bool) -> ([EventRef], Int) {
         let live = readers[ri].segments[si]
         let seg = live.segment
-        var hits = SegmentFilter(segment: seg).matching(condition)
+        var hits = SegmentFilter(segment: seg, cache: cache).matching(condition)
         hits.subtract(live.deletes)
         let stamps = seg.columns[options.timestampField]
         if requireTimestamp {

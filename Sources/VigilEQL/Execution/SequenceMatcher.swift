@@ -190,7 +190,7 @@ struct SequenceMatcher {
         let out = Mutex([Bitmap](repeating: Bitmap(count: 0), count: parts.count))
         DispatchQueue.concurrentPerform(iterations: parts.count) { k in
             let live = executor.readers[parts[k].reader].segments[parts[k].segment]
-            var hits = SegmentFilter(segment: live.segment).matching(condition)
+            var hits = SegmentFilter(segment: live.segment, cache: executor.cache).matching(condition)
             hits.subtract(live.deletes)
             if let stamps = live.segment.columns[field] {
                 hits.formIntersection(Bitmap(count: live.segment.docCount, words: Array(stamps.present)))

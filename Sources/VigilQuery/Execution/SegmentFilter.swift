@@ -8,9 +8,14 @@ public import VigilStore
 /// per row. `and`/`or`/`not` combine true and false sets, so nulls stay unknown.
 public struct SegmentFilter {
     public let segment: Segment
+    /// Leaf results shared with other queries over the same segment, if any.
+    public let cache: LeafCache?
     private let evaluator = Evaluator()
 
-    public init(segment: Segment) { self.segment = segment }
+    public init(segment: Segment, cache: LeafCache? = nil) {
+        self.segment = segment
+        self.cache = cache
+    }
 
     /// Documents for which `e` is true.
     public func matching(_ e: Expr) -> Bitmap { evaluate(e).t }
@@ -56,6 +61,7 @@ public struct SegmentFilter {
             f.subtract(t)
             return (t, f)
         default:
+            if let cache { return cache.value(segment, e) { leaf(e) } }
             return leaf(e)
         }
     }
@@ -111,6 +117,16 @@ public struct SegmentFilter {
                 } else if let networks = SegmentFilter.cidrNetworks(e) {
                     for code in 0..<dict.count {
                         table[code + 1] = IPAddress(dict.string(code)).map { ip in networks.contains { $0.contains(ip) } ? 2 : 1 } ?? 1
+                    }
+                } else if case .matches(.field, let patterns) = e, let bytes = BytePatterns(patterns) {
+                    // Patterns on the raw bytes of each entry; a string only for non-ASCII ones.
+                    for code in 0..<dict.count {
+                        let hit = bytes.matches(dict.entry(code)) ?? patterns.contains { PatternMatcher.matches($0, dict.string(code)) }
+                        table[code + 1] = hit ? 2 : 1
+                    }
+                } else if let strings = cache?.strings(segment, field, dict) {
+                    for (code, s) in strings.enumerated() {
+                        table[code + 1] = SegmentFilter.truth(evaluator.evaluate(e) { _ in .string(s) })
                     }
                 } else {
                     for code in 0..<dict.count {

@@ -51,7 +51,7 @@ public struct Evaluator: Sendable {
             for item in items {
                 let w = evaluate(item, lookup)
                 if insensitive, case .string(let a) = v, case .string(let b) = w {
-                    if a.lowercased().utf8.elementsEqual(b.lowercased().utf8) { return .bool(true) }
+                    if PatternMatcher.matches(Pattern(.exact(b), insensitive: true), a) { return .bool(true) }
                 } else if Evaluator.compare(.eq, v, w) == .bool(true) {
                     return .bool(true)
                 }

@@ -1,7 +1,7 @@
 /// The predicate and expression IR every query language compiles to (EQL now; KQL, the query
 /// DSL and Lucene later). Fields are resolved storage paths; nulls propagate (three-valued
 /// logic), and a filter keeps only documents whose condition is true.
-public indirect enum Expr: Sendable, Equatable {
+public indirect enum Expr: Sendable, Hashable {
     case literal(QueryValue)
     case field(String)
     case not(Expr)
@@ -71,8 +71,8 @@ public indirect enum Expr: Sendable, Equatable {
 }
 
 /// A string pattern: exact (possibly case-folded), wildcard (`*`, `?`) or regular expression.
-public struct Pattern: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
+public struct Pattern: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
         case exact(String)
         /// `*` any run of characters, `?` one character.
         case wildcard(String)

@@ -66,7 +66,7 @@ public enum TextAnalyzer {
 }
 
 /// A full-text condition on an analyzed (`text`) field, checked against the tokens of each value.
-public enum TextMatch: Sendable, Equatable {
+public enum TextMatch: Sendable, Hashable {
     /// At least `minimum` of the terms occur as tokens.
     case terms([String], minimum: Int)
     /// The terms occur in order, with at most `slop` extra positions between them in total;

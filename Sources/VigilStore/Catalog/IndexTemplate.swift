@@ -92,9 +92,17 @@ public enum Wildcard {
     /// Wildcard matching over any elements: `star` matches any run, `single` (when given) any
     /// one element. Iterative with one backtrack point, so never exponential.
     package static func matches<T: Equatable>(_ t: [T], _ p: [T], star: T, single: T?) -> Bool {
+        matches(t, p, star: star, single: single, equal: ==)
+    }
+
+    /// The same over any indexable collections, with the element equality given (a case
+    /// fold, say). Inlinable, so each caller gets a loop specialized to its elements.
+    @inlinable
+    package static func matches<C: RandomAccessCollection>(_ t: C, _ p: C, star: C.Element, single: C.Element?, equal: (C.Element, C.Element) -> Bool) -> Bool
+    where C.Index == Int, C.Element: Equatable {
         var ti = 0, pi = 0, starAt = -1, mark = 0
         while ti < t.count {
-            if pi < p.count && p[pi] != star && (p[pi] == t[ti] || (single != nil && p[pi] == single!)) {
+            if pi < p.count && p[pi] != star && (equal(p[pi], t[ti]) || (single != nil && p[pi] == single!)) {
                 ti += 1
                 pi += 1
             } else if pi < p.count && p[pi] == star {
