@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(name: "VigilJSON", swiftSettings: strict),
@@ -28,13 +29,14 @@ let package = Package(
         .target(name: "VigilEQL", dependencies: ["VigilJSON", "VigilStore", "VigilQuery", "CVigilLinux"], swiftSettings: strict),
         .target(
             name: "VigilDetect",
-            dependencies: ["VigilJSON", "VigilStore", "VigilQuery", "VigilEQL", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: ["VigilJSON", "VigilStore", "VigilQuery", "VigilEQL",
+                .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilJSON", "VigilStore", "VigilQuery", "VigilEQL",
+                "VigilJSON", "VigilStore", "VigilQuery", "VigilEQL", "VigilDetect",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -57,6 +59,6 @@ let package = Package(
         .testTarget(name: "VigilQueryTests", dependencies: ["VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
         .testTarget(name: "VigilDetectTests", dependencies: ["VigilDetect", "VigilStore", "VigilJSON"], swiftSettings: strict),
         .testTarget(name: "VigilEQLTests", dependencies: ["VigilEQL", "VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
-        .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilEQL", "VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
+        .testTarget(name: "VigilServerTests", dependencies: ["VigilServer", "VigilDetect", "VigilEQL", "VigilQuery", "VigilStore", "VigilJSON"], swiftSettings: strict),
     ]
 )

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import VigilJSON
+import VigilDetect
 public import VigilStore
 
 /// The HTTP server: Elasticsearch's REST API over the embedded store.
@@ -13,6 +14,8 @@ public struct VigilServer: Sendable {
     public let port: Int
     /// `http.max_content_length`.
     public static let maxContentLength = 100 * 1024 * 1024
+    /// How often the detection engine looks for rules that are due.
+    public var ruleCheckInterval: Duration = .seconds(1)
 
     public init(store: Store, host: String = "127.0.0.1", port: Int = 9200) {
         self.store = store
@@ -26,7 +29,13 @@ public struct VigilServer: Sendable {
         logger.logLevel = .warning
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
-        let api = API(store: store, pool: pool, results: EQLResults(directory: store.directory + "/async-eql"))
+        var api = API(store: store, pool: pool, results: EQLResults(directory: store.directory + "/async-eql"))
+        let control = try ControlStore(path: store.directory + "/control.sqlite")
+        var rules = RuleService(control: control)
+        rules.check = { RuleCompiler.syntaxError($0) }
+        let engine = try DetectionEngine(store: store, control: control)
+        api.detection = Detection(rules: rules, engine: engine)
+        let checkEvery = ruleCheckInterval
         let responder = Responder(router: api.router())
         let app = Application(
             responder: responder,
@@ -42,6 +51,18 @@ public struct VigilServer: Sendable {
                     try? await Task.sleep(for: .seconds(1))
                     if Task.isCancelled { break }
                     try await pool.runIfActive { store.refreshPending() }
+                }
+            }
+            group.addTask { [logger] in
+                // The scheduler: one loop, so a rule never runs twice at once.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: checkEvery)
+                    if Task.isCancelled { break }
+                    do {
+                        _ = try await pool.runIfActive { try engine.tick() }
+                    } catch {
+                        logger.error("detection engine: \(error)")
+                    }
                 }
             }
             try await group.next()
@@ -68,7 +89,8 @@ struct Responder: HTTPResponder {
         var response: ESResponse
         if let length = request.headers[.contentLength].flatMap(Int.init), length > VigilServer.maxContentLength {
             response = Responder.tooLarge(length)
-        } else if let type = contentType, !Responder.acceptedContentType(type) {
+        } else if let type = contentType, !Responder.acceptedContentType(type),
+                  !(uri.hasPrefix("/api/") && type.lowercased().hasPrefix("multipart/form-data")) {
             response = .json(["error": .string("Content-Type header [\(type)] is not supported"), "status": 406], status: 406)
         } else {
             do {

@@ -11,7 +11,76 @@ struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Detection rules: Elastic's prebuilt TOML rules and Kibana rule exports.",
-        subcommands: [RulesRun.self])
+        subcommands: [RulesRun.self, RulesImport.self])
+
+    /// The rules of files and directories (TOML, Kibana NDJSON exports); problems go to stderr
+    /// prefixed with `command`, and a path that cannot be read ends the command (exit 2).
+    static func load(_ paths: [String], command: String) throws -> [Rule] {
+        var rules: [Rule] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                FileHandleOutput.stderr("\(command): no such file or directory: \(path)\n")
+                throw ExitCode(2)
+            }
+            if isDirectory.boolValue {
+                let loaded = PrebuiltRules.load(directory: path)
+                for f in loaded.failures { FileHandleOutput.stderr("\(command): \(f.path): \(f.error)\n") }
+                rules += loaded.rules.map(\.rule)
+            } else {
+                do { rules += try RulesRun.read(path) } catch {
+                    FileHandleOutput.stderr("\(command): \(path): \(error)\n")
+                    throw ExitCode(2)
+                }
+            }
+        }
+        return rules
+    }
+}
+
+/// `vigil rules import`: rule files into a running Vigil, through Kibana's `_import` API.
+struct RulesImport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import detection rules (TOML files, directories, Kibana exports) into a running Vigil.",
+        discussion: """
+            Prebuilt rules arrive as Kibana installs them: disabled unless --enable is given. Rules whose \
+            rule_id exists are replaced with --overwrite and reported as errors otherwise.
+            """)
+
+    @Argument(help: "Rule files or directories.") var paths: [String]
+    @Option(help: "The Vigil server.") var url = "http://127.0.0.1:9200"
+    @Flag(help: "Replace rules that exist (same rule_id).") var overwrite = false
+    @Flag(help: "Enable the imported rules.") var enable = false
+
+    func run() async throws {
+        var rules = try Rules.load(paths, command: "vigil rules import")
+        if enable { for i in rules.indices { rules[i].json["enabled"] = true } }
+        var body: [UInt8] = []
+        let writer = JSONWriter()
+        for r in rules {
+            body += writer.encode(.object(r.json))
+            body.append(0x0A)
+        }
+        let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        let answer: (status: Int, body: [UInt8])
+        do {
+            answer = try await HTTPClient.post(base + "/api/detection_engine/rules/_import?overwrite=\(overwrite)", body: body, contentType: "application/x-ndjson")
+        } catch {
+            FileHandleOutput.stderr("vigil rules import: cannot reach \(base): \(error.localizedDescription)\n")
+            throw ExitCode(1)
+        }
+        guard answer.status == 200, case .object(let o)? = try? JSONParser().parse(answer.body) else {
+            FileHandleOutput.stderr("vigil rules import: HTTP \(answer.status): \(String(decoding: answer.body, as: UTF8.self))\n")
+            throw ExitCode(1)
+        }
+        let errors = o["errors"]?.arrayValue ?? []
+        for e in errors {
+            FileHandleOutput.stderr("vigil rules import: \(e["rule_id"]?.stringValue ?? e["id"]?.stringValue ?? "?"): \(e["error"]?["message"]?.stringValue ?? "")\n")
+        }
+        print("imported \(o["success_count"]?.int64Value ?? 0) of \(rules.count) rules\(errors.isEmpty ? "" : ", \(errors.count) failed")")
+        if !errors.isEmpty { throw ExitCode(1) }
+    }
 }
 
 /// `vigil rules run`: every rule over event files, with no server.
@@ -32,24 +101,7 @@ struct RulesRun: AsyncParsableCommand {
 
     func run() async throws {
         let started = Clock.monotonicNanos()
-        var rules: [Rule] = []
-        for path in rulePaths {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                FileHandleOutput.stderr("vigil rules run: no such file or directory: \(path)\n")
-                throw ExitCode(2)
-            }
-            if isDirectory.boolValue {
-                let loaded = PrebuiltRules.load(directory: path)
-                for f in loaded.failures { FileHandleOutput.stderr("vigil rules run: \(f.path): \(f.error)\n") }
-                rules += loaded.rules.map(\.rule)
-            } else {
-                do { rules += try RulesRun.read(path) } catch {
-                    FileHandleOutput.stderr("vigil rules run: \(path): \(error)\n")
-                    throw ExitCode(2)
-                }
-            }
-        }
+        let rules = try Rules.load(rulePaths, command: "vigil rules run")
         // Compile against ECS to learn the fields the rules read; only those are indexed.
         let ecs = RuleCompiler(mapping: ECSFields.ruleMapping)
         var runnable: [Rule] = []

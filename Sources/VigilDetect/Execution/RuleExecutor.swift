@@ -52,7 +52,7 @@ public struct RuleExecutor: Sendable {
             let condition = inWindow.map { Expr.and([.isTrue(query.expr), $0]) } ?? query.expr
             switch rule.kind {
             case .threshold: return threshold(condition, rule: rule, builder: builder, timestamp: ts)
-            case .newTerms: return newTerms(condition, rule: rule, builder: builder, timestamp: ts)
+            case .newTerms: return newTerms(query.expr, window: window, rule: rule, builder: builder, timestamp: ts)
             default:
                 let hits = matches(condition, timestamp: ts).prefix(rule.maxSignals)
                 return hits.map { builder.event(event($0)) }
@@ -244,12 +244,17 @@ public struct RuleExecutor: Sendable {
     /// Events whose combination of the new terms fields' values the indices have not held in
     /// the history window before it (`history_window_start` relative to the rule's `from`):
     /// one alert per new combination, on its first event.
-    func newTerms(_ condition: Expr, rule: Rule, builder: AlertBuilder, timestamp: String) -> [Alert] {
+    /// New terms: an alert for an event in `window` whose value combination was not seen in
+    /// the history window before it (the history reaches back before the window).
+    func newTerms(_ query: Expr, window: Window, rule: Rule, builder: AlertBuilder, timestamp: String) -> [Alert] {
         let fields = rule.newTermsFields
         let history = RuleExecutor.span(rule.historyWindowStart ?? "now-7d") - RuleExecutor.span(rule.from)
+        let searched = Window(from: window.from.map { $0 - max(history, 0) }, to: window.to)
+        let condition = RuleExecutor.windowExpr(timestamp, searched).map { Expr.and([.isTrue(query), $0]) } ?? query
         var lastSeen: [[String]: Int64] = [:]
         var alerts: [Alert] = []
         for h in matches(condition, timestamp: timestamp) {
+            let inWindow = window.from.map { h.timestamp >= $0 } ?? true
             var combos: [[String]] = [[]]
             for f in fields {
                 let vs = Set(values(h, f))
@@ -258,6 +263,7 @@ public struct RuleExecutor: Sendable {
             for key in combos where !key.isEmpty {
                 let seen = lastSeen[key]
                 lastSeen[key] = h.timestamp
+                if !inWindow { continue }
                 if let seen, h.timestamp - seen <= history { continue }
                 let e = event(h)
                 let reason = "New value\(key.count > 1 ? "s" : "") [\(key.joined(separator: ", "))] of [\(fields.joined(separator: ", "))] created \(rule.severity) alert \(rule.name)."

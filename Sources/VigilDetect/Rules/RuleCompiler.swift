@@ -94,6 +94,22 @@ public struct RuleCompiler: Sendable {
         }
     }
 
+    /// Why the rule's query does not parse, or nil. Only the syntax: fields are checked when
+    /// the rule runs against its indices, as Kibana does.
+    public static func syntaxError(_ rule: Rule) -> String? {
+        let text = rule.query
+        switch rule.language {
+        case "eql":
+            do { _ = try EQLParser.parse(text) } catch { return "EQL: \(error.description)" }
+        case "kuery":
+            do { _ = try KQLParser.parse(text) } catch { return "KQL: \(error.message)" }
+        case "lucene":
+            do { _ = try LuceneQuery.parse(text) } catch { return "Lucene: \(error.message)" }
+        default: break
+        }
+        return nil
+    }
+
     /// A KQL or Lucene query (empty: every event) and Kibana filters, as one query.
     public func compileQuery(_ text: String, language: String, filters: [JSONValue]) throws(RuleCompileError) -> CompiledQuery {
         let dsl = QueryDSL(mapping: mapping)

@@ -11,6 +11,8 @@ struct API: Sendable {
     /// Points in time opened with `_pit`.
     let pits = PointsInTime()
     let clusterUUID = "vigil-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+    /// Rules and alerts (Kibana's detection engine API); nil when not started.
+    var detection: Detection?
 
     /// Runs blocking store work (fsync, segment writes) off the event loops.
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -20,6 +22,7 @@ struct API: Sendable {
     func router() -> Router {
         var r = Router()
         r.add(["GET", "HEAD"], "/") { req, _ in try await root(req) }
+        addDetectionRoutes(&r)
         // Documents and bulk
         r.add(["POST", "PUT"], "/_bulk") { req, _ in try await bulk(req, index: nil) }
         r.add(["POST", "PUT"], "/{index}/_bulk") { req, c in try await bulk(req, index: c[0]) }

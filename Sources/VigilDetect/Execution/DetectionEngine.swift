@@ -1,0 +1,203 @@
+import Foundation
+public import VigilJSON
+import VigilQuery
+public import VigilStore
+
+/// When a rule runs and over which events: `interval` between runs, each run searching
+/// `from`..`to` (date math from the run's time; the part of `from` beyond the interval is the
+/// lookback). A run after downtime reaches back to where the last run stopped and reports the gap.
+public enum RuleSchedule {
+    /// `5m`, `1h`, `30s`, `1d` in milliseconds.
+    public static func duration(_ text: String) -> Int64? {
+        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        for (unit, factor) in units where text.hasSuffix(unit) {
+            guard let n = Int64(text.dropLast(unit.count)), n > 0 else { return nil }
+            return n * factor
+        }
+        return nil
+    }
+
+    public struct Plan: Sendable {
+        public var window: RuleExecutor.Window
+        /// Time between the end of the last searched window and the start of this one, before
+        /// catching up (0 when the runs met or overlapped).
+        public var gap: Int64
+        public var nextRun: Int64
+    }
+
+    /// The window of a run at `now`, given where the previous run stopped, and the next run.
+    public static func plan(_ rule: Rule, now: Int64, coveredTo: Int64?, scheduled: Int64) -> Plan {
+        let interval = duration(rule.interval) ?? 300_000
+        let from = DateMath.evaluate(rule.from, now: now, roundUp: false) ?? now - 360_000
+        let to = DateMath.evaluate(rule.to, now: now, roundUp: true) ?? now
+        var start = from
+        var gap: Int64 = 0
+        if let covered = coveredTo, covered < from {
+            gap = from - covered
+            start = covered
+        }
+        // The next slot on the rule's cadence; missed slots are not run one by one (the
+        // window above already reaches back over them).
+        var next = scheduled + interval
+        if next <= now { next = now + interval }
+        return Plan(window: .init(from: start, to: to), gap: gap, nextRun: next)
+    }
+}
+
+/// Runs the enabled rules of the control store on their schedules against the store, and
+/// writes their alerts to `.alerts-security.alerts-default` under deterministic ids (a rerun
+/// over the same events finds its alerts there and adds none). One caller at a time calls
+/// `tick`, so a rule never runs twice at once.
+public final class DetectionEngine: Sendable {
+    public static let alertsIndex = ".alerts-security.alerts-default"
+    /// Kibana's `securitySolution:defaultIndex`, for rules without `index`.
+    public static let defaultIndex = ["apm-*-transaction*", "auditbeat-*", "endgame-*", "filebeat-*", "logs-*", "packetbeat-*", "traces-apm*", "winlogbeat-*", "-*elastic-cloud-logs-*"]
+
+    public let store: Store
+    public let control: ControlStore
+
+    public init(store: Store, control: ControlStore) throws {
+        self.store = store
+        self.control = control
+        try DetectionEngine.ensureAlertsIndex(store)
+    }
+
+    /// The alerts index with Kibana's alert fields typed; the events' own fields map dynamically.
+    static func ensureAlertsIndex(_ store: Store) throws {
+        if store.index(named: alertsIndex) != nil { return }
+        var properties = JSONObject()
+        for f in ["kibana.alert.uuid", "kibana.alert.status", "kibana.alert.workflow_status", "kibana.alert.reason",
+                  "kibana.alert.severity", "kibana.alert.rule.uuid", "kibana.alert.rule.rule_id", "kibana.alert.rule.name",
+                  "kibana.alert.rule.type", "kibana.alert.rule.severity", "kibana.alert.rule.category", "kibana.alert.rule.consumer",
+                  "kibana.alert.rule.producer", "kibana.alert.rule.rule_type_id", "kibana.alert.rule.tags", "kibana.alert.rule.from",
+                  "kibana.alert.rule.interval", "kibana.alert.group.id", "kibana.alert.building_block_type", "kibana.alert.ancestors.id",
+                  "kibana.alert.ancestors.index", "kibana.alert.ancestors.type", "kibana.alert.ancestors.rule", "kibana.space_ids",
+                  "kibana.alert.workflow_user", "kibana.alert.new_terms", "kibana.alert.suppression.terms.field",
+                  "kibana.alert.suppression.terms.value", "event.kind"] {
+            properties[f] = ["type": "keyword"]
+        }
+        for f in ["@timestamp", "kibana.alert.original_time", "kibana.alert.workflow_status_updated_at", "kibana.alert.suppression.start",
+                  "kibana.alert.suppression.end", "kibana.alert.start", "kibana.alert.last_detected"] {
+            properties[f] = ["type": "date"]
+        }
+        for f in ["kibana.alert.risk_score", "kibana.alert.rule.risk_score"] { properties[f] = ["type": "float"] }
+        for f in ["kibana.alert.depth", "kibana.alert.group.index", "kibana.alert.ancestors.depth", "kibana.alert.suppression.docs_count",
+                  "kibana.alert.rule.version"] {
+            properties[f] = ["type": "long"]
+        }
+        do {
+            _ = try store.createIndex(alertsIndex, body: ["mappings": ["properties": .object(properties)]])
+        } catch {
+            if error.code != .resourceAlreadyExists { throw error }
+        }
+    }
+
+    /// Runs every rule that is due at `now`, one after the other; returns their execution records.
+    @discardableResult
+    public func tick(now: Int64 = Clock.nowMillis()) throws -> [JSONObject] {
+        let due = try control.due(now: now)
+        if due.isEmpty { return [] }
+        let cache = LeafCache()
+        var records: [JSONObject] = []
+        for (rule, state) in due {
+            records.append(try execute(rule, state: state, now: now, cache: cache))
+        }
+        return records
+    }
+
+    /// One execution of a rule at `now`: search its window, index its alerts, record the run.
+    func execute(_ rule: Rule, state: ControlStore.State, now: Int64, cache: LeafCache) throws -> JSONObject {
+        let id = rule.json["id"]?.stringValue ?? ""
+        let plan = RuleSchedule.plan(rule, now: now, coveredTo: state.coveredTo, scheduled: state.nextRun)
+        let started = Clock.monotonicNanos()
+        let outcome: Outcome
+        do {
+            outcome = try search(rule, plan: plan, now: now, cache: cache, started: started)
+        } catch let e as RuleCompileError {
+            outcome = Outcome(status: "failed", message: e.reason)
+        } catch let e as StoreError {
+            outcome = Outcome(status: "failed", message: e.message)
+        } catch let e as RuleAPIError {
+            outcome = Outcome(status: "failed", message: e.message)
+        }
+        let (status, message) = (outcome.status, outcome.message)
+        let (found, created, duplicates) = (outcome.found, outcome.created, outcome.duplicates)
+        let (searchNanos, indexNanos) = (outcome.searchNanos, outcome.indexNanos)
+        let duration = (Clock.monotonicNanos() - started) / 1_000_000
+        let order: Int64 = status == "succeeded" ? 0 : status == "partial failure" ? 20 : 30
+        let metrics: JSONObject = [
+            "total_search_duration_ms": .int(Int64(searchNanos / 1_000_000)), "total_indexing_duration_ms": .int(Int64(indexNanos / 1_000_000)),
+            "execution_gap_duration_s": plan.gap > 0 ? .int(plan.gap / 1000) : .null,
+        ]
+        let summary: JSONObject = [
+            "date": .string(DateFormats.formatISO(now)), "status": .string(status), "status_order": .int(order),
+            "message": .string(message), "metrics": .object(metrics),
+        ]
+        let record: JSONObject = [
+            "execution_uuid": .string(UUID().uuidString.lowercased()), "timestamp": .string(DateFormats.formatISO(now)),
+            "duration_ms": .int(Int64(duration)), "status": .string(status), "message": .string(message),
+            "num_active_alerts": .int(Int64(found)), "num_new_alerts": .int(Int64(created)), "num_duplicate_alerts": .int(Int64(duplicates)),
+            "search_duration_ms": .int(Int64(searchNanos / 1_000_000)), "indexing_duration_ms": .int(Int64(indexNanos / 1_000_000)),
+            "gap_duration_s": .int(plan.gap / 1000),
+            "window": ["from": plan.window.from.map { .string(DateFormats.formatISO($0)) } ?? .null, "to": plan.window.to.map { .string(DateFormats.formatISO($0)) } ?? .null],
+            "rule_id": .string(rule.ruleId), "rule_name": .string(rule.name),
+        ]
+        // A failed run leaves its window to be searched again by the next one.
+        let covered = status == "failed" ? state.coveredTo : plan.window.to
+        try control.finish(id: id, state: .init(coveredTo: covered, nextRun: plan.nextRun, lastSummary: summary), run: record, started: now)
+        return record
+    }
+
+    struct Outcome {
+        var status = "succeeded"
+        var message = "Rule execution completed successfully"
+        var found = 0, created = 0, duplicates = 0
+        var searchNanos: UInt64 = 0, indexNanos: UInt64 = 0
+    }
+
+    /// Searches the rule's window and indexes its alerts.
+    func search(_ rule: Rule, plan: RuleSchedule.Plan, now: Int64, cache: LeafCache, started: UInt64) throws -> Outcome {
+        var out = Outcome()
+        let patterns = rule.index.isEmpty ? DetectionEngine.defaultIndex : rule.index
+        let indices = try store.resolve(patterns.joined(separator: ","), options: ResolveOptions(ignoreUnavailable: true, allowNoIndices: true))
+            .filter { $0.name != DetectionEngine.alertsIndex }
+        if indices.isEmpty {
+            out.status = "partial failure"
+            out.message = "This rule is attempting to query data from Elasticsearch indices listed in the \"Index patterns\" section of the rule definition, however no index matching: [\(patterns.map { "\"\($0)\"" }.joined(separator: ","))] was found. This warning will continue to appear until a matching index is created or this rule is disabled."
+            return out
+        }
+        try store.refresh(indices)
+        let readers = indices.map { $0.reader() }
+        let compiled = try RuleCompiler(mapping: Mapping.union(readers.map(\.mapping))).compile(rule)
+        let executor = RuleExecutor(readers: readers, now: now, cache: cache)
+        let alerts = try executor.run(compiled, window: plan.window)
+        out.found = alerts.count
+        let searched = Clock.monotonicNanos()
+        out.searchNanos = searched - started
+        let written = try write(alerts)
+        out.created = written.created
+        out.duplicates = written.duplicates
+        out.indexNanos = Clock.monotonicNanos() - searched
+        if plan.gap > 0 {
+            out.status = "partial failure"
+            out.message = "\(plan.gap / 1000) seconds (\(plan.gap) ms) were not covered by the previous run; this run searched back over the gap."
+        }
+        return out
+    }
+
+    /// Indexes alerts with `create`: an alert whose id is already there is a duplicate, not an error.
+    func write(_ alerts: [Alert]) throws -> (created: Int, duplicates: Int) {
+        if alerts.isEmpty { return (0, 0) }
+        let writer = JSONWriter()
+        let ops = alerts.map { a in
+            WriteOperation.index(id: a.id, source: writer.encode(.object(a.document)), create: true, ifSeqNo: nil, ifPrimaryTerm: nil)
+        }
+        var created = 0, duplicates = 0
+        for r in store.bulk(targets: Array(repeating: DetectionEngine.alertsIndex, count: ops.count), operations: ops) {
+            if r.status == 201 || r.status == 200 { created += 1 } else if r.status == 409 { duplicates += 1 } else {
+                throw RuleAPIError(r.status, "an alert could not be indexed: \(r.error?.message ?? "status \(r.status)")")
+            }
+        }
+        return (created, duplicates)
+    }
+}

@@ -1,0 +1,208 @@
+import VigilDetect
+import VigilJSON
+import VigilQuery
+import VigilStore
+
+/// Kibana's detection engine API: rules (`/api/detection_engine/rules…`) and alerts
+/// (`/api/detection_engine/signals/…`). Answers and errors are Kibana's, not Elasticsearch's.
+extension API {
+    func addDetectionRoutes(_ r: inout Router) {
+        let base = "/api/detection_engine"
+        r.add(["POST"], base + "/rules") { req, _ in try await rulesCall(req) { s in try s.create(try API.ruleBody(req)) } }
+        r.add(["GET"], base + "/rules") { req, _ in try await rulesCall(req) { s in try s.output(try s.find(id: req.params["id"], ruleId: req.params["rule_id"])) } }
+        r.add(["PUT"], base + "/rules") { req, _ in try await rulesCall(req) { s in try s.update(try API.ruleBody(req)) } }
+        r.add(["PATCH"], base + "/rules") { req, _ in try await rulesCall(req) { s in try s.patch(try API.ruleBody(req)) } }
+        r.add(["DELETE"], base + "/rules") { req, _ in try await rulesCall(req) { s in try s.delete(id: req.params["id"], ruleId: req.params["rule_id"]) } }
+        r.add(["GET"], base + "/rules/_find") { req, _ in try await rulesCall(req) { s in try s.find(params: req.params) } }
+        r.add(["POST"], base + "/rules/_bulk_action") { req, _ in try await bulkRuleAction(req) }
+        r.add(["POST"], base + "/rules/_import") { req, _ in try await importRules(req) }
+        r.add(["POST"], base + "/rules/_export") { req, _ in try await exportRules(req) }
+        for prefix in ["/api", "/internal"] {
+            r.add(["GET"], prefix + "/detection_engine/rules/{id}/execution/results") { req, c in try await ruleRuns(req, id: c[0]) }
+        }
+        r.add(["POST"], base + "/signals/search") { req, _ in try await search(req, expression: DetectionEngine.alertsIndex) }
+        r.add(["POST"], base + "/signals/status") { req, _ in try await setAlertStatus(req) }
+    }
+
+    /// A rule request body: a JSON object, or Kibana's 400.
+    static func ruleBody(_ req: ESRequest) throws(RuleAPIError) -> JSONObject {
+        guard req.hasBody else { throw .badRequest("[request body]: Expected object, received null") }
+        guard case .object(let o)? = try? JSONParser().parse(req.body) else {
+            throw .badRequest("[request body]: Unexpected token in JSON; the body must be a JSON object")
+        }
+        return o
+    }
+
+    static func kibana(_ e: RuleAPIError) -> ESResponse { .json(.object(e.body), status: e.status) }
+
+    /// Runs a rule service call off the event loops and shapes its answer or error.
+    func rulesCall(_ req: ESRequest, _ body: @escaping @Sendable (RuleService) throws -> JSONObject) async throws -> ESResponse {
+        guard let detection else { return API.kibana(RuleAPIError(503, "the detection engine is not running")) }
+        do {
+            return .json(.object(try await blocking { try body(detection.rules) }))
+        } catch let e as RuleAPIError {
+            return API.kibana(e)
+        }
+    }
+
+    func bulkRuleAction(_ req: ESRequest) async throws -> ESResponse {
+        guard let detection else { return API.kibana(RuleAPIError(503, "the detection engine is not running")) }
+        do {
+            let body = try API.ruleBody(req)
+            let (json, export) = try await blocking { try detection.rules.bulkAction(body) }
+            if let export { return API.ndjson(export, file: "rules_export.ndjson") }
+            let status = Int(json?["status_code"]?.int64Value ?? 200)
+            return .json(.object(json ?? JSONObject()), status: status)
+        } catch let e as RuleAPIError {
+            return API.kibana(e)
+        }
+    }
+
+    static func ndjson(_ bytes: [UInt8], file: String) -> ESResponse {
+        ESResponse(status: 200, body: .text(String(decoding: bytes, as: UTF8.self)),
+                   headers: [("Content-Type", "application/ndjson"), ("Content-Disposition", "attachment; filename=\"\(file)\"")])
+    }
+
+    func exportRules(_ req: ESRequest) async throws -> ESResponse {
+        guard let detection else { return API.kibana(RuleAPIError(503, "the detection engine is not running")) }
+        do {
+            let body = req.hasBody ? try API.ruleBody(req) : nil
+            var bytes = try await blocking { try detection.rules.export(body: body) }
+            if req.params["exclude_export_details"] == "true" {
+                // The last line is the summary.
+                if let cut = bytes.dropLast().lastIndex(of: 0x0A) { bytes = Array(bytes[...cut]) } else { bytes = [] }
+            }
+            return API.ndjson(bytes, file: req.params["file_name"] ?? "export.ndjson")
+        } catch let e as RuleAPIError {
+            return API.kibana(e)
+        }
+    }
+
+    /// `_import`: Kibana takes the NDJSON as a multipart form file; a bare NDJSON body works too.
+    func importRules(_ req: ESRequest) async throws -> ESResponse {
+        guard let detection else { return API.kibana(RuleAPIError(503, "the detection engine is not running")) }
+        var content = req.body
+        if let type = req.contentType, type.lowercased().hasPrefix("multipart/form-data") {
+            guard let file = Multipart.firstFile(req.body, contentType: type) else {
+                return API.kibana(.badRequest("[request body.file]: expected a file part in the multipart form"))
+            }
+            content = file
+        }
+        let lines = RuleService.importLines(content)
+        let overwrite = req.params["overwrite"] == "true"
+        let out = try await blocking { detection.rules.importRules(lines, overwrite: overwrite) }
+        return .json(.object(out))
+    }
+
+    func ruleRuns(_ req: ESRequest, id: String) async throws -> ESResponse {
+        guard let detection else { return API.kibana(RuleAPIError(503, "the detection engine is not running")) }
+        do {
+            let perPage = Int(req.params["per_page"] ?? "") ?? 20
+            let page = Int(req.params["page"] ?? "") ?? 1
+            guard perPage >= 1, page >= 1 else { throw RuleAPIError.badRequest("page and per_page must be at least 1") }
+            let out: JSONObject = try await blocking {
+                let rule = try detection.rules.find(id: id, ruleId: nil)
+                let runs = try detection.control.runs(id: rule.json["id"]?.stringValue ?? id, limit: 100)
+                let start = min((page - 1) * perPage, runs.count)
+                return ["events": .array(runs[start..<min(start + perPage, runs.count)].map { .object($0) }), "total": .int(Int64(runs.count))]
+            }
+            return .json(.object(out))
+        } catch let e as RuleAPIError {
+            return API.kibana(e)
+        }
+    }
+
+    /// `signals/status`: sets `kibana.alert.workflow_status` on the alerts named by
+    /// `signal_ids` or matching `query`; answers as `_update_by_query` does.
+    func setAlertStatus(_ req: ESRequest) async throws -> ESResponse {
+        let started = Clock.monotonicNanos()
+        let body: JSONObject
+        do { body = try API.ruleBody(req) } catch { return API.kibana(error) }
+        let statuses: Set<String> = ["open", "closed", "acknowledged", "in-progress"]
+        guard let status = body["status"]?.stringValue, statuses.contains(status) else {
+            return API.kibana(.badRequest("status: Invalid enum value. Expected 'open' | 'closed' | 'acknowledged' | 'in-progress'"))
+        }
+        let ids: [String]
+        if let list = body["signal_ids"]?.arrayValue {
+            ids = list.compactMap(\.stringValue)
+        } else if let query = body["query"] {
+            let indices = try store.resolve(DetectionEngine.alertsIndex, options: ResolveOptions(ignoreUnavailable: true))
+            let readers = try await blocking { try indices.map { try $0.searchReader() } }
+            let compiled = try API.compile(query, readers: readers, now: Clock.nowMillis())
+            let matched = API.matching(compiled, readers: readers)
+            var found: [String] = []
+            for (ri, r) in readers.enumerated() {
+                for (si, live) in r.segments.enumerated() { matched[ri][si].forEach { found.append(live.segment.id($0)) } }
+            }
+            ids = found
+        } else {
+            return API.kibana(.badRequest("either signal_ids or query must be set"))
+        }
+        let now = JSONValue.string(DateFormats.formatISO(Clock.nowMillis()))
+        let ops = ids.map { id in
+            WriteOperation.update(id: id, doc: ["kibana.alert.workflow_status": .string(status), "kibana.alert.workflow_status_updated_at": now,
+                                                "kibana.alert.workflow_user": "elastic"], upsert: nil, docAsUpsert: false)
+        }
+        let results = try await blocking { [store] in
+            let r = store.bulk(targets: Array(repeating: DetectionEngine.alertsIndex, count: ops.count), operations: ops)
+            if let index = store.index(named: DetectionEngine.alertsIndex) { try index.refresh() }
+            return r
+        }
+        var updated = 0, noops = 0
+        var failures: [JSONValue] = []
+        for r in results {
+            switch r.outcome {
+            case .updated?: updated += 1
+            case .noop?: noops += 1
+            default:
+                failures.append(["index": .string(r.index), "id": .string(r.id), "status": .int(Int64(r.status)),
+                                 "cause": ["type": .string(r.error?.code.rawValue ?? "exception"), "reason": .string(r.error?.message ?? "")]])
+            }
+        }
+        return .json([
+            "took": .int(Int64((Clock.monotonicNanos() - started) / 1_000_000)), "timed_out": false, "total": .int(Int64(ids.count)),
+            "updated": .int(Int64(updated)), "deleted": 0, "batches": 1, "version_conflicts": 0, "noops": .int(Int64(noops)),
+            "retries": ["bulk": 0, "search": 0], "throttled_millis": 0, "requests_per_second": -1.0,
+            "throttled_until_millis": 0, "failures": .array(failures),
+        ])
+    }
+}
+
+/// The detection engine as the API sees it.
+struct Detection: Sendable {
+    let rules: RuleService
+    let engine: DetectionEngine
+    var control: ControlStore { rules.control }
+}
+
+/// Just enough of multipart/form-data to take the uploaded file out of a form.
+enum Multipart {
+    static func firstFile(_ body: [UInt8], contentType: String) -> [UInt8]? {
+        guard let b = contentType.split(separator: ";").map({ String($0).trimmingSpaces }).first(where: { $0.lowercased().hasPrefix("boundary=") }) else { return nil }
+        var boundary = String(b.dropFirst("boundary=".count))
+        if boundary.hasPrefix("\""), boundary.hasSuffix("\""), boundary.count >= 2 { boundary = String(boundary.dropFirst().dropLast()) }
+        let delimiter = Array(("--" + boundary).utf8)
+        var parts: [ArraySlice<UInt8>] = []
+        var i = 0, start: Int?
+        while i + delimiter.count <= body.count {
+            if body[i] == delimiter[0] && Array(body[i..<i + delimiter.count]) == delimiter {
+                if let s = start { parts.append(body[s..<i]) }
+                i += delimiter.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        let separator: [UInt8] = [13, 10, 13, 10]
+        for part in parts {
+            let bytes = Array(part)
+            guard let head = (0...max(0, bytes.count - 4)).first(where: { bytes.count >= $0 + 4 && Array(bytes[$0..<$0 + 4]) == separator }) else { continue }
+            let headers = String(decoding: bytes[..<head], as: UTF8.self).lowercased()
+            guard headers.contains("filename=") || headers.contains("name=\"file\"") else { continue }
+            var content = Array(bytes[(head + 4)...])
+            if content.suffix(2) == [13, 10] { content.removeLast(2) }
+            return content
+        }
+        return nil
+    }
+}
