@@ -281,3 +281,54 @@ def test_rules_import_cli_with_prebuilt_rules(fresh_server):
     # No server: a clear error.
     p = subprocess.run([str(vigil_bin()), "rules", "import", str(folder), "--url", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 1 and "cannot reach" in p.stderr
+
+
+def test_indicator_match_seed_scenario(server):
+    """The seed scenario: an indicator index sample-ioc-001 (ip_addr, an ip field, and
+    @timestamp) and a rule mapping destination.ip to ip_addr raise an alert for the event
+    that talks to the listed address, enriched with the indicator."""
+    ioc = unique("sample-ioc") + "-001"
+    events = unique("logs-ti")
+    r = server.request("PUT", f"/{ioc}", {"mappings": {"properties": {"@timestamp": {"type": "date"}, "ip_addr": {"type": "ip"},
+                                                                     "threat": {"properties": {"indicator": {"properties": {"ip": {"type": "ip"}}}}}}}})
+    assert r.status == 200, r
+    now = datetime.now(timezone.utc)
+    iocs = [{"@timestamp": iso(now), "ip_addr": "203.0.113.7", "threat": {"indicator": {"ip": "203.0.113.7", "type": "ipv4-addr", "provider": "test-feed"}}},
+            {"@timestamp": iso(now), "ip_addr": "198.51.100.99"},
+            {"@timestamp": iso(now - timedelta(days=90)), "ip_addr": "192.0.2.1"}]
+    lines = []
+    for d in iocs:
+        lines += [{"index": {"_index": ioc}}, d]
+    evs = [{"@timestamp": iso(now - timedelta(seconds=30)), "event": {"category": "network"}, "destination": {"ip": "203.0.113.7", "port": 443}, "host": {"name": "victim"}},
+           {"@timestamp": iso(now - timedelta(seconds=20)), "event": {"category": "network"}, "destination": {"ip": "10.0.0.1"}, "host": {"name": "fine"}},
+           {"@timestamp": iso(now - timedelta(seconds=10)), "event": {"category": "network"}, "destination": {"ip": "192.0.2.1"}, "host": {"name": "stale-ioc"}}]
+    for d in evs:
+        lines += [{"index": {"_index": events}}, d]
+    r = server.request("POST", "/_bulk?refresh=true", ndjson(lines), headers={"Content-Type": "application/x-ndjson"})
+    assert r.status == 200 and not r.json()["errors"], r
+    rid = unique("im")
+    rule = create(server, rule_body(
+        rid, type="threat_match", index=[events], query="destination.ip : *", interval="1s", **{"from": "now-10m"},
+        threat_index=[ioc.rsplit("-", 1)[0] + "-*"], threat_query='@timestamp >= "now-30d"', threat_language="kuery",
+        threat_mapping=[{"entries": [{"field": "destination.ip", "type": "mapping", "value": "ip_addr"}]}]))
+    assert rule["type"] == "threat_match"
+    found = wait_for(lambda: alerts_of(server, rid))
+    assert [a["host"]["name"] for a in found] == ["victim"], found
+    a = found[0]
+    assert a["kibana.alert.rule.type"] == "threat_match" and a["kibana.alert.rule.rule_type_id"] == "siem.indicatorRule"
+    [enrichment] = a["threat"]["enrichments"]
+    assert enrichment["matched"] == {"atomic": "203.0.113.7", "field": "destination.ip", "id": enrichment["matched"]["id"],
+                                     "index": ioc, "type": "indicator_match_rule"}
+    assert enrichment["indicator"]["provider"] == "test-feed"
+    # A mapping of two entries needs both to match.
+    rid2 = unique("im2")
+    create(server, rule_body(
+        rid2, type="threat_match", index=[events], query="*", interval="1s", **{"from": "now-10m"},
+        threat_index=[ioc], threat_query="*",
+        threat_mapping=[{"entries": [{"field": "destination.ip", "type": "mapping", "value": "ip_addr"},
+                                     {"field": "host.name", "type": "mapping", "value": "threat.indicator.provider"}]}]))
+    rule2 = server.get(f"{RULES}?rule_id={rid2}").json()
+    assert wait_for(lambda: len(runs(server, rule2)) >= 2)
+    assert alerts_of(server, rid2) == []
+    r = server.request("POST", RULES, rule_body(unique("im3"), type="threat_match", query="*"))
+    assert r.status == 400 and "threat_index: Required" in r.json()["message"]

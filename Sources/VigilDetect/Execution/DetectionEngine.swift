@@ -169,7 +169,17 @@ public final class DetectionEngine: Sendable {
         try store.refresh(indices)
         let readers = indices.map { $0.reader() }
         let compiled = try RuleCompiler(mapping: Mapping.union(readers.map(\.mapping))).compile(rule)
-        let executor = RuleExecutor(readers: readers, now: now, cache: cache)
+        var executor = RuleExecutor(readers: readers, now: now, cache: cache)
+        if rule.kind == .threatMatch {
+            let threat = try store.resolve(rule.threatIndex.joined(separator: ","), options: ResolveOptions(ignoreUnavailable: true, allowNoIndices: true))
+            if threat.isEmpty {
+                out.status = "partial failure"
+                out.message = "no index matching the threat_index [\(rule.threatIndex.joined(separator: ", "))] was found"
+                return out
+            }
+            try store.refresh(threat)
+            executor.threatReaders = threat.map { $0.reader() }
+        }
         let alerts = try executor.run(compiled, window: plan.window)
         out.found = alerts.count
         let searched = Clock.monotonicNanos()

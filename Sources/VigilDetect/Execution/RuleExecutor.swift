@@ -15,6 +15,9 @@ public struct RuleExecutor: Sendable {
     /// only the fields rules read); the stored `_source` otherwise.
     public var source: (@Sendable (String) -> JSONObject?)?
 
+    /// The indicator indices (`threat_index`) of an indicator match rule.
+    public var threatReaders: [IndexReader]?
+
     public init(readers: [IndexReader], now: Int64, cache: LeafCache? = nil) {
         self.readers = readers
         self.now = now
@@ -52,6 +55,7 @@ public struct RuleExecutor: Sendable {
             let condition = inWindow.map { Expr.and([.isTrue(query.expr), $0]) } ?? query.expr
             switch rule.kind {
             case .threshold: return threshold(condition, rule: rule, builder: builder, timestamp: ts)
+            case .threatMatch: return try threatMatch(condition, rule: rule, builder: builder, timestamp: ts)
             case .newTerms: return newTerms(query.expr, window: window, rule: rule, builder: builder, timestamp: ts)
             default:
                 let hits = matches(condition, timestamp: ts).prefix(rule.maxSignals)
@@ -107,9 +111,12 @@ public struct RuleExecutor: Sendable {
 
     /// The values of a field in a document, as text (multi-valued fields give several).
     func values(_ h: Hit, _ field: String) -> [String] {
-        let seg = readers[h.reader].segments[h.segment].segment
+        RuleExecutor.values(readers[h.reader].segments[h.segment].segment, h.doc, field)
+    }
+
+    static func values(_ seg: Segment, _ doc: Int, _ field: String) -> [String] {
         guard let c = seg.columns[field] else { return [] }
-        return c.slots(h.doc).map { SegmentFilter.queryValue(c.value(atSlot: $0)).description }
+        return c.slots(doc).map { SegmentFilter.queryValue(c.value(atSlot: $0)).description }
     }
 
     // MARK: - EQL
@@ -241,9 +248,6 @@ public struct RuleExecutor: Sendable {
 
     // MARK: - new terms
 
-    /// Events whose combination of the new terms fields' values the indices have not held in
-    /// the history window before it (`history_window_start` relative to the rule's `from`):
-    /// one alert per new combination, on its first event.
     /// New terms: an alert for an event in `window` whose value combination was not seen in
     /// the history window before it (the history reaches back before the window).
     func newTerms(_ query: Expr, window: Window, rule: Rule, builder: AlertBuilder, timestamp: String) -> [Alert] {
@@ -278,5 +282,94 @@ public struct RuleExecutor: Sendable {
     static func span(_ expression: String) -> Int64 {
         guard let t = DateMath.evaluate(expression, now: 0, roundUp: false) else { return 0 }
         return -t
+    }
+
+    // MARK: - indicator match
+
+    /// Indicator match: events (query, window) with a value that an indicator document
+    /// (`threat_query` over `threat_index`) holds, per `threat_mapping` (entries of one mapping
+    /// must all match; any mapping will do). One alert per event, its indicators in
+    /// `threat.enrichments`.
+    func threatMatch(_ condition: Expr, rule: Rule, builder: AlertBuilder, timestamp: String) throws(RuleCompileError) -> [Alert] {
+        guard let threatReaders else {
+            throw RuleCompileError("indicator match rules read their threat_index, which only a server has", unsupported: true)
+        }
+        let mappings = rule.threatMapping
+        guard !mappings.isEmpty, mappings.allSatisfy({ !$0.isEmpty }) else { throw RuleCompileError("indicator match rule without threat_mapping entries") }
+        let threatQuery = try RuleCompiler(mapping: Mapping.union(threatReaders.map(\.mapping)))
+            .compileQuery(rule.threatQuery, language: rule.threatLanguage, filters: rule.json["threat_filters"]?.arrayValue ?? [])
+        struct Indicator {
+            var index: String
+            var segment: Segment
+            var doc: Int
+        }
+        var indicators: [Indicator] = []
+        // Per mapping: the first entry's indicator value -> the indicators holding it.
+        var lookup = [[String: [Int]]](repeating: [:], count: mappings.count)
+        var wanted: [String: Set<String>] = [:]
+        for r in threatReaders {
+            for live in r.segments {
+                var docs = SegmentFilter(segment: live.segment).matching(threatQuery.expr)
+                docs.subtract(live.deletes)
+                docs.forEach { doc in
+                    let k = indicators.count
+                    indicators.append(Indicator(index: r.index, segment: live.segment, doc: doc))
+                    for (m, entries) in mappings.enumerated() {
+                        for v in Set(RuleExecutor.values(live.segment, doc, entries[0].value)) {
+                            lookup[m][v, default: []].append(k)
+                            wanted[entries[0].field, default: []].insert(v)
+                        }
+                    }
+                }
+            }
+        }
+        if wanted.isEmpty { return [] }
+        // Only events holding one of the indicator values are looked at.
+        let should: [JSONValue] = wanted.sorted { $0.key < $1.key }.map { ["terms": [$0.key: .array($0.value.sorted().map { .string($0) })]] }
+        let prefilter = try? QueryDSL(mapping: Mapping.union(readers.map(\.mapping))).compile(["bool": ["should": .array(should), "minimum_should_match": 1]])
+        let narrowed = prefilter.map { Expr.and([.isTrue(condition), .isTrue($0.expr)]) } ?? condition
+        var alerts: [Alert] = []
+        for h in matches(narrowed, timestamp: timestamp) {
+            var enrichments: [JSONValue] = []
+            var seen = Set<Int>()
+            for (m, entries) in mappings.enumerated() {
+                let eventValues = entries.map { Set(values(h, $0.field)) }
+                for v in eventValues[0].sorted() {
+                    for k in lookup[m][v] ?? [] where !seen.contains(k) {
+                        let ind = indicators[k]
+                        let all = entries.indices.dropFirst().allSatisfy { j in
+                            !eventValues[j].isDisjoint(with: RuleExecutor.values(ind.segment, ind.doc, entries[j].value))
+                        }
+                        guard all else { continue }
+                        seen.insert(k)
+                        let source = (try? JSONParser().parse(ind.segment.source(ind.doc)))?.objectValue ?? JSONObject()
+                        let indicator = RuleExecutor.lookup(source, rule.threatIndicatorPath)?.objectValue ?? JSONObject()
+                        enrichments.append([
+                            "indicator": .object(indicator), "feed": .object(JSONObject()),
+                            "matched": ["atomic": .string(v), "field": .string(entries[0].field), "id": .string(ind.segment.id(ind.doc)),
+                                        "index": .string(ind.index), "type": "indicator_match_rule"],
+                        ])
+                    }
+                }
+            }
+            if enrichments.isEmpty { continue }
+            let e = event(h)
+            var threat = e.source["threat"]?.objectValue ?? JSONObject()
+            threat["enrichments"] = .array(enrichments)
+            alerts.append(builder.event(e, extra: ["threat": .object(threat)]))
+            if alerts.count >= rule.maxSignals { break }
+        }
+        return alerts
+    }
+
+    /// The value at a dotted path of a source (dotted keys or nested objects).
+    static func lookup(_ o: JSONObject, _ path: String) -> JSONValue? {
+        if let v = o[path] { return v }
+        var cur: JSONValue = .object(o)
+        for part in path.split(separator: ".") {
+            guard let next = cur[String(part)] else { return nil }
+            cur = next
+        }
+        return cur
     }
 }

@@ -51,4 +51,19 @@ public struct Rule: Sendable, Equatable {
     /// `history_window_start`.
     public var newTermsFields: [String] { json["new_terms_fields"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
     public var historyWindowStart: String? { json["history_window_start"]?.stringValue }
+
+    /// Indicator match: the indicator indices, their query, and the mappings (entries of one
+    /// mapping all match: event `field` against indicator `value`; mappings are alternatives).
+    public var threatIndex: [String] { json["threat_index"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    public var threatQuery: String { json["threat_query"]?.stringValue ?? "" }
+    public var threatLanguage: String { json["threat_language"]?.stringValue ?? "kuery" }
+    public var threatIndicatorPath: String { json["threat_indicator_path"]?.stringValue ?? "threat.indicator" }
+    public var threatMapping: [[(field: String, value: String)]] {
+        (json["threat_mapping"]?.arrayValue ?? []).map { m in
+            (m["entries"]?.arrayValue ?? []).compactMap { e -> (String, String)? in
+                guard let f = e["field"]?.stringValue, let v = e["value"]?.stringValue else { return nil }
+                return (f, v)
+            }
+        }
+    }
 }
