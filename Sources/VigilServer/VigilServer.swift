@@ -34,7 +34,7 @@ public struct VigilServer: Sendable {
         var rules = RuleService(control: control)
         rules.check = { RuleCompiler.syntaxError($0) }
         let engine = try DetectionEngine(store: store, control: control)
-        api.detection = Detection(rules: rules, engine: engine)
+        api.detection = Detection(rules: rules, exceptions: ExceptionService(control: control), engine: engine)
         let checkEvery = ruleCheckInterval
         let responder = Responder(router: api.router())
         let app = Application(

@@ -38,7 +38,103 @@ public final class ControlStore: Sendable {
                 CREATE INDEX rule_runs_by_rule ON rule_runs(id, seq);
                 """)
         }
+        migrator.registerMigration("v2 objects") { db in
+            // Exception lists and items, value lists and their values: JSON by kind, with the
+            // key Kibana addresses them by (unique per kind) and the parent they belong to.
+            try db.execute(sql: """
+                CREATE TABLE objects (
+                    kind TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    parent TEXT,
+                    json TEXT NOT NULL,
+                    PRIMARY KEY (kind, id)
+                );
+                CREATE UNIQUE INDEX objects_by_key ON objects(kind, key);
+                CREATE INDEX objects_by_parent ON objects(kind, parent);
+                """)
+        }
         try migrator.migrate(db)
+    }
+
+    // MARK: objects
+
+    /// A stored object: its id, key, parent and JSON.
+    public struct Object: Sendable {
+        public var id: String
+        public var key: String
+        public var parent: String?
+        public var json: JSONObject
+        public init(id: String, key: String, parent: String?, json: JSONObject) {
+            self.id = id
+            self.key = key
+            self.parent = parent
+            self.json = json
+        }
+    }
+
+    static func object(_ row: Row) -> Object {
+        Object(id: row["id"], key: row["key"], parent: row["parent"], json: ControlStore.object(row["json"]))
+    }
+
+    /// Inserts or replaces objects (by id) in one transaction; false when another object of
+    /// the kind has one of the keys (nothing is written then).
+    public func put(_ kind: String, _ objects: [Object]) throws -> Bool {
+        struct KeyTaken: Error {}
+        do {
+            return try write(kind, objects, KeyTaken())
+        } catch is KeyTaken {
+            return false
+        }
+    }
+
+    private func write(_ kind: String, _ objects: [Object], _ taken: some Error) throws -> Bool {
+        try db.write { db in
+            for o in objects {
+                if let other = try String.fetchOne(db, sql: "SELECT id FROM objects WHERE kind = ? AND key = ?", arguments: [kind, o.key]), other != o.id {
+                    throw taken
+                }
+                try db.execute(sql: """
+                    INSERT INTO objects (kind, id, key, parent, json) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT(kind, id) DO UPDATE SET key = excluded.key, parent = excluded.parent, json = excluded.json
+                    """, arguments: [kind, o.id, o.key, o.parent, ControlStore.text(o.json)])
+            }
+            return true
+        }
+    }
+
+    public func object(_ kind: String, key: String) throws -> Object? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM objects WHERE kind = ? AND key = ?", arguments: [kind, key]).map(ControlStore.object)
+        }
+    }
+
+    public func object(_ kind: String, id: String) throws -> Object? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM objects WHERE kind = ? AND id = ?", arguments: [kind, id]).map(ControlStore.object)
+        }
+    }
+
+    /// Objects of a kind (those of one parent when given), in insertion order.
+    public func objects(_ kind: String, parent: String? = nil) throws -> [Object] {
+        try db.read { db in
+            if let parent {
+                return try Row.fetchAll(db, sql: "SELECT * FROM objects WHERE kind = ? AND parent = ? ORDER BY rowid", arguments: [kind, parent]).map(ControlStore.object)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM objects WHERE kind = ? ORDER BY rowid", arguments: [kind]).map(ControlStore.object)
+        }
+    }
+
+    /// Deletes objects by id, and the objects of `childKind` whose parent is one of their keys.
+    public func delete(_ kind: String, ids: [String], childKind: String? = nil) throws {
+        try db.write { db in
+            for id in ids {
+                if let childKind, let key = try String.fetchOne(db, sql: "SELECT key FROM objects WHERE kind = ? AND id = ?", arguments: [kind, id]) {
+                    try db.execute(sql: "DELETE FROM objects WHERE kind = ? AND parent = ?", arguments: [childKind, key])
+                }
+                try db.execute(sql: "DELETE FROM objects WHERE kind = ? AND id = ?", arguments: [kind, id])
+            }
+        }
     }
 
     static func text(_ o: JSONObject) -> String { String(decoding: JSONWriter().encode(.object(o)), as: UTF8.self) }

@@ -168,7 +168,8 @@ public final class DetectionEngine: Sendable {
         }
         try store.refresh(indices)
         let readers = indices.map { $0.reader() }
-        let compiled = try RuleCompiler(mapping: Mapping.union(readers.map(\.mapping))).compile(rule)
+        let exclusion = try ExceptionService(control: control).exclusion(for: rule)
+        let compiled = try RuleCompiler(mapping: Mapping.union(readers.map(\.mapping))).compile(rule, exclusion: exclusion)
         var executor = RuleExecutor(readers: readers, now: now, cache: cache)
         if rule.kind == .threatMatch {
             let threat = try store.resolve(rule.threatIndex.joined(separator: ","), options: ResolveOptions(ignoreUnavailable: true, allowNoIndices: true))

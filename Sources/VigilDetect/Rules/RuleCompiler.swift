@@ -66,6 +66,22 @@ public struct RuleCompiler: Sendable {
 
     public init(mapping: Mapping) { self.mapping = mapping }
 
+    /// The rule compiled; `exclusion` (a query DSL clause, from the rule's exceptions) takes
+    /// the events it matches out of every query and EQL stage.
+    public func compile(_ rule: Rule, exclusion: JSONValue? = nil) throws(RuleCompileError) -> CompiledRule {
+        var compiled = try compile(rule)
+        guard let exclusion else { return compiled }
+        let not: Expr
+        do { not = try QueryDSL(mapping: mapping).translate(["bool": ["must_not": exclusion]]) } catch {
+            throw RuleCompileError("exceptions: \(error.message)")
+        }
+        switch compiled.plan {
+        case .query(let q): compiled.plan = .query(CompiledQuery(.and([.isTrue(q.expr), .isTrue(not)]), q.score))
+        case .eql(let p): compiled.plan = .eql(p.filtered(by: not))
+        }
+        return compiled
+    }
+
     public func compile(_ rule: Rule) throws(RuleCompileError) -> CompiledRule {
         guard let kind = rule.kind else { throw RuleCompileError("unknown rule type [\(rule.typeName)]") }
         switch kind {

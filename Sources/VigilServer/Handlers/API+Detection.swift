@@ -1,3 +1,4 @@
+import Foundation
 import VigilDetect
 import VigilJSON
 import VigilQuery
@@ -22,6 +23,7 @@ extension API {
         }
         r.add(["POST"], base + "/signals/search") { req, _ in try await search(req, expression: DetectionEngine.alertsIndex) }
         r.add(["POST"], base + "/signals/status") { req, _ in try await setAlertStatus(req) }
+        addExceptionRoutes(&r)
     }
 
     /// A rule request body: a JSON object, or Kibana's 400.
@@ -37,11 +39,62 @@ extension API {
 
     /// Runs a rule service call off the event loops and shapes its answer or error.
     func rulesCall(_ req: ESRequest, _ body: @escaping @Sendable (RuleService) throws -> JSONObject) async throws -> ESResponse {
+        try await detectionCall { .object(try body($0.rules)) }
+    }
+
+    func detectionCall(_ body: @escaping @Sendable (Detection) throws -> JSONValue) async throws -> ESResponse {
         guard let detection else { return API.kibana(RuleAPIError(503, "the detection engine is not running")) }
         do {
-            return .json(.object(try await blocking { try body(detection.rules) }))
+            return .json(try await blocking { try body(detection) })
         } catch let e as RuleAPIError {
             return API.kibana(e)
+        }
+    }
+
+    func addExceptionRoutes(_ r: inout Router) {
+        let lists = "/api/exception_lists"
+        r.add(["POST"], lists) { req, _ in try await detectionCall { .object(try $0.exceptions.createList(try API.ruleBody(req))) } }
+        r.add(["GET"], lists) { req, _ in try await detectionCall { .object(try $0.exceptions.readList(req.params)) } }
+        r.add(["PUT"], lists) { req, _ in try await detectionCall { .object(try $0.exceptions.updateList(try API.ruleBody(req))) } }
+        r.add(["DELETE"], lists) { req, _ in try await detectionCall { .object(try $0.exceptions.deleteList(req.params)) } }
+        r.add(["GET"], lists + "/_find") { req, _ in try await detectionCall { .object(try $0.exceptions.findLists(req.params)) } }
+        r.add(["POST"], lists + "/items") { req, _ in try await detectionCall { .object(try $0.exceptions.createItem(try API.ruleBody(req))) } }
+        r.add(["GET"], lists + "/items") { req, _ in try await detectionCall { .object(try $0.exceptions.readItem(req.params)) } }
+        r.add(["PUT"], lists + "/items") { req, _ in try await detectionCall { .object(try $0.exceptions.updateItem(try API.ruleBody(req))) } }
+        r.add(["DELETE"], lists + "/items") { req, _ in try await detectionCall { .object(try $0.exceptions.deleteItem(req.params)) } }
+        r.add(["GET"], lists + "/items/_find") { req, _ in try await detectionCall { .object(try $0.exceptions.findItems(req.params)) } }
+        r.add(["POST"], "/api/detection_engine/rules/{id}/exceptions") { req, c in
+            try await detectionCall { d in .array(try d.exceptions.addRuleExceptions(rules: d.rules, ruleId: c[0], body: try API.ruleBody(req))) }
+        }
+        // Value lists (`is in list` entries).
+        r.add(["POST"], "/api/lists/index") { _, _ in .json(["acknowledged": true]) }
+        r.add(["GET"], "/api/lists/index") { _, _ in .json(["list_index": true, "list_item_index": true]) }
+        r.add(["POST"], "/api/lists") { req, _ in try await detectionCall { .object(try $0.exceptions.createValueList(try API.ruleBody(req))) } }
+        r.add(["GET"], "/api/lists") { req, _ in try await detectionCall { .object(try $0.exceptions.readValueList(req.params)) } }
+        r.add(["DELETE"], "/api/lists") { req, _ in try await detectionCall { .object(try $0.exceptions.deleteValueList(req.params)) } }
+        r.add(["GET"], "/api/lists/_find") { req, _ in try await detectionCall { .object(try $0.exceptions.findValueLists(req.params)) } }
+        r.add(["POST"], "/api/lists/items") { req, _ in
+            try await detectionCall { d in
+                let body = try API.ruleBody(req)
+                guard let value = body["value"]?.stringValue else { throw RuleAPIError.badRequest("value: Required") }
+                return .object(try d.exceptions.addValues(listId: body["list_id"]?.stringValue, [value]).first ?? JSONObject())
+            }
+        }
+        r.add(["GET"], "/api/lists/items") { req, _ in try await detectionCall { try $0.exceptions.readValue(req.params) } }
+        r.add(["DELETE"], "/api/lists/items") { req, _ in try await detectionCall { try $0.exceptions.deleteValue(req.params) } }
+        r.add(["GET"], "/api/lists/items/_find") { req, _ in try await detectionCall { .object(try $0.exceptions.findValues(req.params)) } }
+        r.add(["POST"], "/api/lists/items/_import") { req, _ in
+            // A file of values, one per line (a multipart form as Kibana sends it, or the bare text).
+            var content = req.body
+            if let type = req.contentType, type.lowercased().hasPrefix("multipart/form-data") {
+                guard let file = Multipart.firstFile(req.body, contentType: type) else { return API.kibana(.badRequest("expected a file part in the multipart form")) }
+                content = file
+            }
+            let values = String(decoding: content, as: UTF8.self).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            return try await detectionCall { d in
+                _ = try d.exceptions.addValues(listId: req.params["list_id"], values)
+                return .object(try d.exceptions.readValueList(["id": req.params["list_id"] ?? ""]))
+            }
         }
     }
 
@@ -171,6 +224,7 @@ extension API {
 /// The detection engine as the API sees it.
 struct Detection: Sendable {
     let rules: RuleService
+    let exceptions: ExceptionService
     let engine: DetectionEngine
     var control: ControlStore { rules.control }
 }
