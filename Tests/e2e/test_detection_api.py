@@ -332,3 +332,50 @@ def test_indicator_match_seed_scenario(server):
     assert alerts_of(server, rid2) == []
     r = server.request("POST", RULES, rule_body(unique("im3"), type="threat_match", query="*"))
     assert r.status == 400 and "threat_index: Required" in r.json()["message"]
+
+
+def bulk_events(srv, index: str, docs: list[dict]) -> None:
+    lines = []
+    for d in docs:
+        lines += [{"index": {"_index": index}}, d]
+    r = srv.request("POST", "/_bulk?refresh=true", ndjson(lines), headers={"Content-Type": "application/x-ndjson"})
+    assert r.status == 200 and not r.json()["errors"], r
+
+
+def test_alert_suppression(server):
+    index = unique("logs-supp")
+    now = datetime.now(timezone.utc)
+    hosts = ["h1", "h1", "h2", "h1", "h2", None, None]
+    bulk_events(server, index, [
+        {"@timestamp": iso(now - timedelta(seconds=60 - i)), "process": {"name": "whoami.exe"}, "user": {"name": "eve"}}
+        | ({"host": {"name": h}} if h else {}) for i, h in enumerate(hosts)])
+    # Per execution: one alert per host; events without host.name form their own group.
+    rid = unique("supp")
+    create(server, rule_body(rid, index=[index], interval="1s", **{"from": "now-10m"},
+                             alert_suppression={"group_by": ["host.name"]}))
+    found = wait_for(lambda: alerts_of(server, rid))
+    groups = {a["kibana.alert.suppression.terms"][0]["value"]: a["kibana.alert.suppression.docs_count"] for a in found}
+    assert len(found) == 3 and groups == {"h1": 2, "h2": 1, None: 1}
+    h1 = next(a for a in found if a["kibana.alert.suppression.terms"][0]["value"] == "h1")
+    assert h1["kibana.alert.suppression.terms"] == [{"field": "host.name", "value": "h1"}]
+    assert h1["kibana.alert.suppression.start"] < h1["kibana.alert.suppression.end"]
+    # doNotSuppress: events missing the field keep their own alerts.
+    rid2 = unique("supp-missing")
+    create(server, rule_body(rid2, index=[index], interval="1s", **{"from": "now-10m"},
+                             alert_suppression={"group_by": ["host.name"], "missing_fields_strategy": "doNotSuppress"}))
+    found = wait_for(lambda: len(alerts_of(server, rid2)) >= 4 and alerts_of(server, rid2))
+    assert len(found) == 4
+    # For a duration: later events of the group count on the same alert.
+    rid3 = unique("supp-duration")
+    rule3 = create(server, rule_body(rid3, index=[index], interval="1s", **{"from": "now-10m"},
+                                     alert_suppression={"group_by": ["user.name"], "duration": {"value": 5, "unit": "m"}}))
+    found = wait_for(lambda: alerts_of(server, rid3))
+    assert len(found) == 1 and found[0]["kibana.alert.suppression.docs_count"] == 6
+    bulk_events(server, index, [{"@timestamp": iso(datetime.now(timezone.utc)), "process": {"name": "whoami.exe"}, "user": {"name": "eve"}}])
+    assert wait_for(lambda: alerts_of(server, rid3)[0]["kibana.alert.suppression.docs_count"] == 7)
+    n = len(runs(server, rule3))
+    assert wait_for(lambda: len(runs(server, rule3)) >= n + 2)
+    found = alerts_of(server, rid3)
+    assert len(found) == 1 and found[0]["kibana.alert.suppression.docs_count"] == 7
+    r = server.request("POST", RULES, rule_body(unique("supp-bad"), alert_suppression={"group_by": ["a", "b", "c", "d"]}))
+    assert r.status == 400 and "group_by" in r.json()["message"]

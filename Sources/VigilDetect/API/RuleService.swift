@@ -97,6 +97,29 @@ public struct RuleService: Sendable {
                 problems.append("\(key): Failed to parse date-math expression")
             }
         }
+        if let sup = o["alert_suppression"] {
+            if case .object(let a) = sup {
+                let fields = a["group_by"]?.arrayValue
+                if type != "threshold" {
+                    if fields == nil { problems.append("alert_suppression.group_by: Required") } else if fields!.isEmpty || fields!.count > 3 {
+                        problems.append("alert_suppression.group_by: Array must contain between 1 and 3 element(s)")
+                    }
+                }
+                if let d = a["duration"] {
+                    let unit = d["unit"]?.stringValue ?? ""
+                    if (d["value"]?.int64Value ?? 0) < 1 || !["s", "m", "h"].contains(unit) {
+                        problems.append("alert_suppression.duration: expected {value: >= 1, unit: 's' | 'm' | 'h'}")
+                    }
+                } else if type == "threshold" {
+                    problems.append("alert_suppression.duration: Required")
+                }
+                if let m = a["missing_fields_strategy"]?.stringValue, m != "suppress" && m != "doNotSuppress" {
+                    problems.append("alert_suppression.missing_fields_strategy: Invalid enum value. Expected 'doNotSuppress' | 'suppress'")
+                }
+            } else {
+                problems.append("alert_suppression: Expected object")
+            }
+        }
         if let m = o["max_signals"], (m.int64Value ?? 0) < 1 { problems.append("max_signals: Number must be greater than or equal to 1") }
         if !problems.isEmpty { throw .badRequest(problems.joined(separator: ", ")) }
     }

@@ -72,7 +72,7 @@ public final class DetectionEngine: Sendable {
                   "kibana.alert.rule.producer", "kibana.alert.rule.rule_type_id", "kibana.alert.rule.tags", "kibana.alert.rule.from",
                   "kibana.alert.rule.interval", "kibana.alert.group.id", "kibana.alert.building_block_type", "kibana.alert.ancestors.id",
                   "kibana.alert.ancestors.index", "kibana.alert.ancestors.type", "kibana.alert.ancestors.rule", "kibana.space_ids",
-                  "kibana.alert.workflow_user", "kibana.alert.new_terms", "kibana.alert.suppression.terms.field",
+                  "kibana.alert.workflow_user", "kibana.alert.new_terms", "kibana.alert.instance.id", "kibana.alert.suppression.terms.field",
                   "kibana.alert.suppression.terms.value", "event.kind"] {
             properties[f] = ["type": "keyword"]
         }
@@ -137,6 +137,7 @@ public final class DetectionEngine: Sendable {
             "execution_uuid": .string(UUID().uuidString.lowercased()), "timestamp": .string(DateFormats.formatISO(now)),
             "duration_ms": .int(Int64(duration)), "status": .string(status), "message": .string(message),
             "num_active_alerts": .int(Int64(found)), "num_new_alerts": .int(Int64(created)), "num_duplicate_alerts": .int(Int64(duplicates)),
+            "num_suppressed_alerts": .int(Int64(outcome.suppressed)),
             "search_duration_ms": .int(Int64(searchNanos / 1_000_000)), "indexing_duration_ms": .int(Int64(indexNanos / 1_000_000)),
             "gap_duration_s": .int(plan.gap / 1000),
             "window": ["from": plan.window.from.map { .string(DateFormats.formatISO($0)) } ?? .null, "to": plan.window.to.map { .string(DateFormats.formatISO($0)) } ?? .null],
@@ -151,7 +152,7 @@ public final class DetectionEngine: Sendable {
     struct Outcome {
         var status = "succeeded"
         var message = "Rule execution completed successfully"
-        var found = 0, created = 0, duplicates = 0
+        var found = 0, created = 0, duplicates = 0, suppressed = 0
         var searchNanos: UInt64 = 0, indexNanos: UInt64 = 0
     }
 
@@ -181,10 +182,20 @@ public final class DetectionEngine: Sendable {
             try store.refresh(threat)
             executor.threatReaders = threat.map { $0.reader() }
         }
-        let alerts = try executor.run(compiled, window: plan.window)
+        var alerts = try executor.run(compiled, window: plan.window)
         out.found = alerts.count
+        var updates: [AlertSuppression.Update] = []
+        if let suppression = AlertSuppression(rule) {
+            let since = suppression.duration.map { now - $0 }
+            let reader = try alertsReader()
+            (alerts, updates) = try suppression.apply(alerts, rule: rule, now: now) { instance in
+                since == nil ? nil : try DetectionEngine.suppressing(instance, since: since!, in: reader)
+            }
+            out.suppressed = out.found - alerts.count
+        }
         let searched = Clock.monotonicNanos()
         out.searchNanos = searched - started
+        try update(updates)
         let written = try write(alerts)
         out.created = written.created
         out.duplicates = written.duplicates
@@ -194,6 +205,45 @@ public final class DetectionEngine: Sendable {
             out.message = "\(plan.gap / 1000) seconds (\(plan.gap) ms) were not covered by the previous run; this run searched back over the gap."
         }
         return out
+    }
+
+    func alertsReader() throws -> IndexReader {
+        guard let index = store.index(named: DetectionEngine.alertsIndex) else { throw StoreError.indexNotFound(DetectionEngine.alertsIndex) }
+        try index.refresh()
+        return index.reader()
+    }
+
+    /// The open alert of a suppression group whose suppression started at `since` or later.
+    static func suppressing(_ instance: String, since: Int64, in reader: IndexReader) throws -> AlertSuppression.Existing? {
+        let query: JSONValue = ["bool": [
+            "filter": [["term": ["kibana.alert.instance.id": .string(instance)]], ["range": ["kibana.alert.suppression.start": ["gte": .int(since)]]]],
+            "must_not": [["term": ["kibana.alert.workflow_status": "closed"]]],
+        ]]
+        let expr = try QueryDSL(mapping: reader.mapping).translate(query)
+        var best: AlertSuppression.Existing?
+        var bestStart = Int64.min
+        for live in reader.segments {
+            var docs = SegmentFilter(segment: live.segment).matching(expr)
+            docs.subtract(live.deletes)
+            docs.forEach { doc in
+                guard let source = (try? JSONParser().parse(live.segment.source(doc)))?.objectValue else { return }
+                let start = source["kibana.alert.suppression.start"]?.stringValue.flatMap(DateFormats.parseISO) ?? 0
+                guard start >= bestStart else { return }
+                bestStart = start
+                best = .init(id: live.segment.id(doc), end: source["kibana.alert.suppression.end"]?.stringValue.flatMap(DateFormats.parseISO) ?? 0,
+                             docsCount: source["kibana.alert.suppression.docs_count"]?.int64Value ?? 0)
+            }
+        }
+        return best
+    }
+
+    /// Applies partial updates to alerts (suppression counts).
+    func update(_ updates: [AlertSuppression.Update]) throws {
+        if updates.isEmpty { return }
+        let ops = updates.map { WriteOperation.update(id: $0.id, doc: $0.doc, upsert: nil, docAsUpsert: false) }
+        for r in store.bulk(targets: Array(repeating: DetectionEngine.alertsIndex, count: ops.count), operations: ops) where r.status >= 300 {
+            throw RuleAPIError(r.status, "a suppressed alert could not be updated: \(r.error?.message ?? "status \(r.status)")")
+        }
     }
 
     /// Indexes alerts with `create`: an alert whose id is already there is a duplicate, not an error.
