@@ -34,7 +34,8 @@ public struct VigilServer: Sendable {
         var rules = RuleService(control: control)
         rules.check = { RuleCompiler.syntaxError($0) }
         let engine = try DetectionEngine(store: store, control: control)
-        api.detection = Detection(rules: rules, exceptions: ExceptionService(control: control), engine: engine)
+        api.detection = Detection(rules: rules, exceptions: ExceptionService(control: control),
+                                  connectors: ConnectorService(control: control, store: store), engine: engine)
         let checkEvery = ruleCheckInterval
         let responder = Responder(router: api.router())
         let app = Application(

@@ -138,6 +138,7 @@ public final class DetectionEngine: Sendable {
             "duration_ms": .int(Int64(duration)), "status": .string(status), "message": .string(message),
             "num_active_alerts": .int(Int64(found)), "num_new_alerts": .int(Int64(created)), "num_duplicate_alerts": .int(Int64(duplicates)),
             "num_suppressed_alerts": .int(Int64(outcome.suppressed)),
+            "actions": .array(outcome.actions),
             "search_duration_ms": .int(Int64(searchNanos / 1_000_000)), "indexing_duration_ms": .int(Int64(indexNanos / 1_000_000)),
             "gap_duration_s": .int(plan.gap / 1000),
             "window": ["from": plan.window.from.map { .string(DateFormats.formatISO($0)) } ?? .null, "to": plan.window.to.map { .string(DateFormats.formatISO($0)) } ?? .null],
@@ -153,6 +154,7 @@ public final class DetectionEngine: Sendable {
         var status = "succeeded"
         var message = "Rule execution completed successfully"
         var found = 0, created = 0, duplicates = 0, suppressed = 0
+        var actions: [JSONValue] = []
         var searchNanos: UInt64 = 0, indexNanos: UInt64 = 0
     }
 
@@ -197,9 +199,10 @@ public final class DetectionEngine: Sendable {
         out.searchNanos = searched - started
         try update(updates)
         let written = try write(alerts)
-        out.created = written.created
+        out.created = written.created.count
         out.duplicates = written.duplicates
         out.indexNanos = Clock.monotonicNanos() - searched
+        out.actions = ConnectorService(control: control, store: store).fire(rule: rule, alerts: written.created, now: now)
         if plan.gap > 0 {
             out.status = "partial failure"
             out.message = "\(plan.gap / 1000) seconds (\(plan.gap) ms) were not covered by the previous run; this run searched back over the gap."
@@ -247,15 +250,15 @@ public final class DetectionEngine: Sendable {
     }
 
     /// Indexes alerts with `create`: an alert whose id is already there is a duplicate, not an error.
-    func write(_ alerts: [Alert]) throws -> (created: Int, duplicates: Int) {
-        if alerts.isEmpty { return (0, 0) }
+    func write(_ alerts: [Alert]) throws -> (created: [Alert], duplicates: Int) {
+        if alerts.isEmpty { return ([], 0) }
         let writer = JSONWriter()
         let ops = alerts.map { a in
             WriteOperation.index(id: a.id, source: writer.encode(.object(a.document)), create: true, ifSeqNo: nil, ifPrimaryTerm: nil)
         }
-        var created = 0, duplicates = 0
-        for r in store.bulk(targets: Array(repeating: DetectionEngine.alertsIndex, count: ops.count), operations: ops) {
-            if r.status == 201 || r.status == 200 { created += 1 } else if r.status == 409 { duplicates += 1 } else {
+        var created: [Alert] = [], duplicates = 0
+        for (a, r) in zip(alerts, store.bulk(targets: Array(repeating: DetectionEngine.alertsIndex, count: ops.count), operations: ops)) {
+            if r.status == 201 || r.status == 200 { created.append(a) } else if r.status == 409 { duplicates += 1 } else {
                 throw RuleAPIError(r.status, "an alert could not be indexed: \(r.error?.message ?? "status \(r.status)")")
             }
         }

@@ -24,6 +24,25 @@ extension API {
         r.add(["POST"], base + "/signals/search") { req, _ in try await search(req, expression: DetectionEngine.alertsIndex) }
         r.add(["POST"], base + "/signals/status") { req, _ in try await setAlertStatus(req) }
         addExceptionRoutes(&r)
+        let connector = "/api/actions/connector"
+        r.add(["POST"], connector) { req, _ in try await detectionCall { .object(try $0.connectors.create(id: nil, try API.ruleBody(req))) } }
+        r.add(["POST"], connector + "/{id}") { req, c in try await detectionCall { .object(try $0.connectors.create(id: c[0], try API.ruleBody(req))) } }
+        r.add(["GET"], connector + "/{id}") { _, c in try await detectionCall { .object(try $0.connectors.read(c[0])) } }
+        r.add(["PUT"], connector + "/{id}") { req, c in try await detectionCall { .object(try $0.connectors.update(c[0], try API.ruleBody(req))) } }
+        r.add(["DELETE"], connector + "/{id}") { _, c in
+            let r = try await detectionCall { try $0.connectors.delete(c[0]); return .null }
+            return r.isError ? r : .empty(204)
+        }
+        r.add(["GET"], "/api/actions/connectors") { _, _ in try await detectionCall { .array(try $0.connectors.list()) } }
+        r.add(["POST"], connector + "/{id}/_execute") { req, c in
+            try await detectionCall { .object(try $0.connectors.execute(c[0], params: try API.ruleBody(req)["params"]?.objectValue ?? JSONObject())) }
+        }
+        r.add(["GET"], "/api/actions/connector_types") { _, _ in
+            .json([["id": ".webhook", "name": "Webhook", "enabled": true, "enabled_in_config": true, "enabled_in_license": true, "minimum_license_required": "basic",
+                    "supported_feature_ids": ["alerting", "siem"], "is_system_action_type": false],
+                   ["id": ".index", "name": "Index", "enabled": true, "enabled_in_config": true, "enabled_in_license": true, "minimum_license_required": "basic",
+                    "supported_feature_ids": ["alerting", "siem"], "is_system_action_type": false]])
+        }
     }
 
     /// A rule request body: a JSON object, or Kibana's 400.
@@ -225,6 +244,7 @@ extension API {
 struct Detection: Sendable {
     let rules: RuleService
     let exceptions: ExceptionService
+    let connectors: ConnectorService
     let engine: DetectionEngine
     var control: ControlStore { rules.control }
 }
