@@ -132,12 +132,12 @@ public final class Store: StorageBackend {
         // index takes its data stream's template (matched on the stream's name).
         var mapping = Mapping()
         var settings = IndexSettings()
-        if let template = Store.matchingTemplate(dataStream ?? name, c.templates) {
-            if let m = template.mapping { try mapping.merge(m) }
-            settings.merge(template.settings)
-        }
-        if let m = body?["mappings"] { try mapping.merge(Mapping(json: m)) }
+        let template = Store.matchingTemplate(dataStream ?? name, c.templates)
+        if let template { settings.merge(template.settings) }
         settings.merge(try IndexSettings(json: body?["settings"]))
+        mapping.fieldsLimit = settings.totalFieldsLimit
+        if let m = template?.mapping { try mapping.merge(m) }
+        if let m = body?["mappings"] { try mapping.merge(Mapping(json: m)) }
         if dataStream != nil, mapping.field(at: Index.timestampField) == nil {
             try mapping.merge(Mapping(json: ["properties": ["@timestamp": ["type": "date"]]]))
         }

@@ -379,3 +379,44 @@ def test_alert_suppression(server):
     assert len(found) == 1 and found[0]["kibana.alert.suppression.docs_count"] == 7
     r = server.request("POST", RULES, rule_body(unique("supp-bad"), alert_suppression={"group_by": ["a", "b", "c", "d"]}))
     assert r.status == 400 and "group_by" in r.json()["message"]
+
+
+def test_endpoint_templates_type_events_as_ecs(server):
+    r = server.get("/_index_template/logs-endpoint.events.*")
+    names = {t["name"] for t in r.json()["index_templates"]}
+    assert {f"logs-endpoint.events.{s}" for s in ["process", "file", "network", "library", "registry"]} <= names
+    stream = "logs-endpoint.events.process-" + unique("ns")
+    doc = {"@timestamp": iso(datetime.now(timezone.utc)), "process": {"pid": "4242", "name": "cmd.exe", "args": ["cmd.exe", "/c"],
+           "Ext": {"token": {"integrity_level_name": "high"}}}, "host": {"ip": ["10.0.0.1"], "os": {"type": "windows"}},
+           "event": {"category": ["process"], "type": ["start"]}, "custom": {"x": 1}}
+    r = server.request("POST", "/_bulk?refresh=true", ndjson([{"create": {"_index": stream}}, doc]), headers={"Content-Type": "application/x-ndjson"})
+    assert r.status == 200 and not r.json()["errors"], r
+    fields = server.get(f"/{stream}/_mapping/field/process.pid,process.name,host.ip,@timestamp,host.os.type").json()
+    [backing] = fields.values()
+    m = backing["mappings"]
+    assert m["process.pid"]["mapping"]["pid"]["type"] == "long"
+    assert m["process.name"]["mapping"]["name"]["type"] == "keyword"
+    assert m["process.name"]["mapping"]["name"]["fields"]["text"]["type"] == "match_only_text"
+    assert m["host.ip"]["mapping"]["ip"]["type"] == "ip" and m["@timestamp"]["mapping"]["@timestamp"]["type"] == "date"
+    # The typed fields answer as typed: a range on the pid, a CIDR on the address.
+    q = {"query": {"bool": {"filter": [{"range": {"process.pid": {"gte": 4000}}}, {"term": {"host.ip": "10.0.0.0/8"}}]}}}
+    assert server.request("POST", f"/{stream}/_count", q).json()["count"] == 1
+    # ECS plus a custom field: more than the default 1,000 fields, as the template's limit allows.
+    settings = server.get(f"/{stream}/_settings").json()
+    [s] = settings.values()
+    assert s["settings"]["index"]["mapping"]["total_fields"]["limit"] == "10000"
+
+
+def test_total_fields_limit_setting(server):
+    name = unique("limits")
+    props = {f"f{i}": {"type": "keyword"} for i in range(1500)}
+    r = server.request("PUT", f"/{name}-small", {"mappings": {"properties": props}})
+    assert r.status == 400 and "Limit of total fields [1000] has been exceeded" in r.text
+    r = server.request("PUT", f"/{name}-big", {"settings": {"index.mapping.total_fields.limit": 2000}, "mappings": {"properties": props}})
+    assert r.status == 200, r
+    r = server.request("PUT", f"/{name}-big/_mapping", {"properties": {f"g{i}": {"type": "keyword"} for i in range(600)}})
+    assert r.status == 400 and "[2000]" in r.text
+    r = server.request("PUT", f"/{name}-big/_settings", {"index.mapping.total_fields.limit": 3000})
+    assert r.status == 200, r
+    r = server.request("PUT", f"/{name}-big/_mapping", {"properties": {f"g{i}": {"type": "keyword"} for i in range(600)}})
+    assert r.status == 200, r

@@ -60,6 +60,7 @@ public final class DetectionEngine: Sendable {
         self.store = store
         self.control = control
         try DetectionEngine.ensureAlertsIndex(store)
+        try EndpointTemplates.install(store)
     }
 
     /// The alerts index with Kibana's alert fields typed; the events' own fields map dynamically.

@@ -98,7 +98,8 @@ public final class Index: Sendable {
         let settings = try IndexSettings(json: settingsJSON["settings"] ?? settingsJSON)
         name = settings.values["index.provided_name"] ?? String(directory.split(separator: "/").last ?? "")
         dataStream = settingsJSON["data_stream"]?.stringValue
-        let mapping = try Mapping(json: StoredJSON.read(directory + "/mapping.json"))
+        var mapping = try Mapping(json: StoredJSON.read(directory + "/mapping.json"))
+        mapping.fieldsLimit = settings.totalFieldsLimit
         let commit = try StoredJSON.read(directory + "/commit.json")
         var st = IndexState(mapping: mapping, settings: settings)
         let listed = commit["segments"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -170,6 +171,12 @@ public final class Index: Sendable {
             }
             var merged = s.settings
             merged.merge(update)
+            if merged.totalFieldsLimit != s.settings.totalFieldsLimit {
+                var m = s.mapping
+                m.fieldsLimit = merged.totalFieldsLimit
+                try m.checkLimits()
+                s.mapper.reset(to: m)
+            }
             try FileIO.writeAtomically(directory + "/settings.json", JSONWriter().encode(Index.settingsFile(merged, dataStream: dataStream)))
             s.settings = merged
         }

@@ -51,6 +51,8 @@ public struct IndexSettings: Sendable, Equatable {
     public var uuid: String { values["index.uuid"] ?? "" }
     public var creationDate: Int64 { Int64(values["index.creation_date"] ?? "0") ?? 0 }
     public var hidden: Bool { values["index.hidden"] == "true" }
+    /// `index.mapping.total_fields.limit` (Elasticsearch's default 1000).
+    public var totalFieldsLimit: Int { values["index.mapping.total_fields.limit"].flatMap { Int($0) } ?? Mapping.totalFieldsLimit }
 
     /// Nested `{"index": {...}}` as `GET _settings` shows it.
     public var json: JSONValue {

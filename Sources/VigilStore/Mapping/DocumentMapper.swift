@@ -227,8 +227,8 @@ public struct DocumentMapper: Sendable {
                     return
                 default:
                     let f = DocumentMapper.infer(value)
-                    if resolved.count + 2 > Mapping.totalFieldsLimit {
-                        throw StoreError(.illegalArgument, "Limit of total fields [\(Mapping.totalFieldsLimit)] has been exceeded while adding new fields [1]")
+                    if resolved.count + 2 > mapping.fieldsLimit {
+                        throw StoreError(.illegalArgument, "Limit of total fields [\(mapping.fieldsLimit)] has been exceeded while adding new fields [1]")
                     }
                     insertField(f, at: path)
                     try addLeaf(value, path: path, resolved[path]!)

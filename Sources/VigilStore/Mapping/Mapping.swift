@@ -12,6 +12,8 @@ public struct Mapping: Sendable, Equatable {
 
     public static let depthLimit = 20
     public static let totalFieldsLimit = 1000
+    /// `index.mapping.total_fields.limit` of the index the mapping belongs to (not stored with it).
+    public var fieldsLimit = Mapping.totalFieldsLimit
 
     /// Parses a `mappings` body, as given to index creation, templates or `_mapping`.
     public init(json: JSONValue) throws(StoreError) {
@@ -43,7 +45,8 @@ public struct Mapping: Sendable, Equatable {
                 throw StoreError(.mapperParsing, "Failed to parse mapping: Root mapping definition has unsupported parameters:  [\(e.key) : \(e.value.jsonString)]")
             }
         }
-        try checkLimits()
+        // The field count is checked where the index's limit is known (creation, `_mapping`).
+        try checkLimits(countFields: false)
         try checkAliases()
     }
 
@@ -143,7 +146,7 @@ public struct Mapping: Sendable, Equatable {
         }
     }
 
-    func checkLimits() throws(StoreError) {
+    func checkLimits(countFields: Bool = true) throws(StoreError) {
         var count = 0
         func walk(_ props: [String: FieldMapping], _ depth: Int, _ prefix: String) throws(StoreError) {
             for (k, v) in props {
@@ -157,8 +160,8 @@ public struct Mapping: Sendable, Equatable {
             }
         }
         try walk(properties, 1, "")
-        if count > Mapping.totalFieldsLimit {
-            throw StoreError(.illegalArgument, "Limit of total fields [\(Mapping.totalFieldsLimit)] has been exceeded")
+        if countFields && count > fieldsLimit {
+            throw StoreError(.illegalArgument, "Limit of total fields [\(fieldsLimit)] has been exceeded")
         }
     }
 
