@@ -98,6 +98,7 @@ struct RulesRun: AsyncParsableCommand {
     @Option(name: .customLong("rules"), help: "Rule files or directories (repeatable).") var rulePaths: [String]
     @Argument(help: "Event files.") var files: [String]
     @Flag(help: "Print the number of alerts per rule instead of the alerts.") var count = false
+    @Option(help: "Write each rule's time (NDJSON: rule_id, name, type, language, ms, alerts) to this file.") var timings: String?
 
     func run() async throws {
         let started = Clock.monotonicNanos()
@@ -185,8 +186,19 @@ struct RulesRun: AsyncParsableCommand {
         var out: [UInt8] = []
         let writer = JSONWriter()
         var alertCount = 0, firing = 0
+        var times: [UInt8] = []
         for rule in runnable {
             let alerts: [Alert]
+            let ruleStarted = Clock.monotonicNanos()
+            let alertsBefore = alertCount
+            defer {
+                if timings != nil {
+                    let ms = Double(Clock.monotonicNanos() - ruleStarted) / 1e6
+                    times += writer.encode(["rule_id": .string(rule.ruleId), "name": .string(rule.name), "type": .string(rule.typeName),
+                                            "language": .string(rule.language), "ms": .double(ms), "alerts": .int(Int64(alertCount - alertsBefore))])
+                    times.append(0x0A)
+                }
+            }
             do {
                 alerts = try executor.run(try compiler.compile(rule))
             } catch {
@@ -211,6 +223,7 @@ struct RulesRun: AsyncParsableCommand {
             }
         }
         FileHandle.standardOutput.write(Data(out))
+        if let timings { FileManager.default.createFile(atPath: timings, contents: Data(times)) }
         let done = Clock.monotonicNanos()
         FileHandleOutput.stderr("""
             vigil rules run: \(rules.count) rules (\(runnable.count) run, \(notRun) not run), \(loaded) events\
@@ -259,6 +272,10 @@ struct RulesRun: AsyncParsableCommand {
                     continue
                 }
             }
+            // A field below a leaf (ES|QL names its computed columns freely) cannot be mapped
+            // without turning the leaf into an object: it stays in `_source`.
+            let prefixes = (1..<max(1, parts.count)).map { parts[0..<$0].joined(separator: ".") }
+            if prefixes.contains(where: { properties[$0] != nil || (ecs.field(at: $0).map { !$0.isObject } ?? false) }) { continue }
             if let f = ecs.field(at: path) {
                 if f.isObject { continue }
                 properties[path] = json(f)

@@ -2,8 +2,8 @@ public import VigilJSON
 public import VigilStore
 
 /// Index templates for Elastic Defend's event data streams, typed from ECS (the table
-/// `scripts/generate-ecs-fields` generates from `detection-rules/schemas`, with Elastic Defend's
-/// own `*.Ext.*` fields), so that events written to `logs-endpoint.events.process-default` and
+/// `scripts/generate-ecs-fields` generates from `detection-rules/schemas`, with the non-ECS
+/// fields rules read, Elastic Defend's `*.Ext.*` among them), so that events written to `logs-endpoint.events.process-default` and
 /// its siblings have the types rules compare them as. Installed at start when missing; a
 /// template a user has put under the same name is left alone.
 public enum EndpointTemplates {
@@ -11,7 +11,9 @@ public enum EndpointTemplates {
 
     /// The template of one data stream, as `PUT _index_template` takes it.
     public static func template(_ stream: String) -> JSONObject {
-        var mappings = ECSFields.mapping.json.objectValue ?? JSONObject()
+        // ECS and the non-ECS fields Elastic's rules read (Elastic Defend's `*.Ext.*` among
+        // them): a rule that names a field the index lacks fails its EQL verification.
+        var mappings = ECSFields.ruleMapping.json.objectValue ?? JSONObject()
         mappings["_meta"] = ["managed_by": "vigil", "package": ["name": "endpoint"]]
         return [
             "index_patterns": [.string("logs-endpoint.events.\(stream)-*")],

@@ -162,7 +162,8 @@ public final class DetectionEngine: Sendable {
     /// Searches the rule's window and indexes its alerts.
     func search(_ rule: Rule, plan: RuleSchedule.Plan, now: Int64, cache: LeafCache, started: UInt64) throws -> Outcome {
         var out = Outcome()
-        let patterns = rule.index.isEmpty ? DetectionEngine.defaultIndex : rule.index
+        var patterns = rule.index.isEmpty ? DetectionEngine.defaultIndex : rule.index
+        if rule.kind == .esql, let q = try? ESQLParser.parse(rule.query) { patterns = q.source.indices }
         let indices = try store.resolve(patterns.joined(separator: ","), options: ResolveOptions(ignoreUnavailable: true, allowNoIndices: true))
             .filter { $0.name != DetectionEngine.alertsIndex }
         if indices.isEmpty {

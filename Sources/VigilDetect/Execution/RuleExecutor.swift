@@ -51,6 +51,9 @@ public struct RuleExecutor: Sendable {
         switch compiled.plan {
         case .eql(let plan):
             return try eql(plan, rule: rule, builder: builder, timestamp: ts, inWindow: inWindow)
+        case .esql(let query, let filter):
+            let parts = [filter, inWindow].compactMap { $0 }
+            return try esql(query, filter: parts.isEmpty ? nil : parts.count == 1 ? parts[0] : .and(parts.map { .isTrue($0) }), rule: rule, builder: builder, timestamp: ts)
         case .query(let query):
             let condition = inWindow.map { Expr.and([.isTrue(query.expr), $0]) } ?? query.expr
             switch rule.kind {
@@ -64,7 +67,14 @@ public struct RuleExecutor: Sendable {
         }
     }
 
+    /// Events in the window by the rule's time field; with `timestamp_override`, events without
+    /// that field are placed by `@timestamp` (Kibana's fallback search).
     static func windowExpr(_ field: String, _ w: Window) -> Expr? {
+        guard field != "@timestamp", let byOverride = windowOn(field, w), let byTimestamp = windowOn("@timestamp", w) else { return windowOn(field, w) }
+        return .or([byOverride, .and([.isNull(.field(field)), byTimestamp])])
+    }
+
+    static func windowOn(_ field: String, _ w: Window) -> Expr? {
         var parts: [Expr] = []
         if let f = w.from { parts.append(.compare(.ge, .field(field), .literal(.int(f)))) }
         if let t = w.to { parts.append(.compare(.lt, .field(field), .literal(.int(t)))) }
@@ -89,17 +99,21 @@ public struct RuleExecutor: Sendable {
                 var docs = SegmentFilter(segment: live.segment, cache: cache).matching(condition)
                 docs.subtract(live.deletes)
                 let stamps = live.segment.columns[field]
-                docs.forEach { doc in hits.append(Hit(reader: ri, segment: si, doc: doc, timestamp: RuleExecutor.time(stamps, doc))) }
+                let fallback = field == "@timestamp" ? nil : live.segment.columns["@timestamp"]
+                docs.forEach { doc in
+                    let t = RuleExecutor.time(stamps, doc) ?? RuleExecutor.time(fallback, doc) ?? 0
+                    hits.append(Hit(reader: ri, segment: si, doc: doc, timestamp: t))
+                }
             }
         }
         hits.sort { ($0.timestamp, $0.reader, $0.segment, $0.doc) < ($1.timestamp, $1.reader, $1.segment, $1.doc) }
         return hits
     }
 
-    static func time(_ column: Column?, _ doc: Int) -> Int64 {
-        guard let column, let slot = column.slots(doc).first else { return 0 }
+    static func time(_ column: Column?, _ doc: Int) -> Int64? {
+        guard let column, let slot = column.slots(doc).first else { return nil }
         if case .int(let t) = SegmentFilter.queryValue(column.value(atSlot: slot)) { return t }
-        return 0
+        return nil
     }
 
     func event(_ h: Hit) -> SourceEvent {
@@ -282,6 +296,38 @@ public struct RuleExecutor: Sendable {
     static func span(_ expression: String) -> Int64 {
         guard let t = DateMath.evaluate(expression, now: 0, roundUp: false) else { return 0 }
         return -t
+    }
+
+    // MARK: - ES|QL
+
+    /// ES|QL: a query that keeps its documents (`METADATA _id`, no STATS) raises an alert per
+    /// document, the row's columns added; any other raises an alert per row, made of the row.
+    func esql(_ query: ESQLQuery, filter: Expr?, rule: Rule, builder: AlertBuilder, timestamp: String) throws(RuleCompileError) -> [Alert] {
+        var executor = ESQLExecutor(readers: readers, now: now)
+        executor.filter = filter
+        executor.cache = cache
+        let result: ESQLResult
+        do { result = try executor.run(query, limit: rule.maxSignals) } catch { throw RuleCompileError("ES|QL: \(error.message)") }
+        var alerts: [Alert] = []
+        for (i, row) in result.rows.enumerated().prefix(rule.maxSignals) {
+            var fields = JSONObject()
+            for (c, v) in zip(result.columns, row) where !v.isNull && !c.hasPrefix("_") { fields[c] = v.json }
+            if let origins = result.origins, query.source.metadata.contains("_id") {
+                let o = origins[i]
+                let seg = readers[o.reader].segments[o.segment].segment
+                let t = RuleExecutor.time(seg.columns[timestamp], o.doc) ?? RuleExecutor.time(seg.columns["@timestamp"], o.doc) ?? 0
+                let e = event(Hit(reader: o.reader, segment: o.segment, doc: o.doc, timestamp: t))
+                alerts.append(builder.event(e, extra: fields))
+            } else {
+                var o = fields
+                let reason = "ES|QL rule \(rule.name) matched " + zip(result.columns, row).filter { !$0.1.isNull }.prefix(4).map { "\($0.0)=\($0.1.json.jsonString)" }.joined(separator: ", ")
+                for e in builder.base(reason: reason + ".", originalTime: nil).entries { o[e.key] = e.value }
+                let id = AlertBuilder.id([rule.ruleId, "esql"] + row.map { $0.json.jsonString })
+                o["kibana.alert.uuid"] = .string(id)
+                alerts.append(Alert(id: id, document: o))
+            }
+        }
+        return alerts
     }
 
     // MARK: - indicator match

@@ -23,6 +23,8 @@ public struct CompiledRule: Sendable {
         /// Custom query (and the query of threshold and new terms rules).
         case query(CompiledQuery)
         case eql(EQLPlan)
+        /// ES|QL: the query, and the documents it may read (the exceptions' exclusion).
+        case esql(ESQLQuery, filter: Expr?)
     }
 
     public var rule: Rule
@@ -33,6 +35,11 @@ public struct CompiledRule: Sendable {
         var out: Set<String> = ["@timestamp"]
         switch plan {
         case .query(let q): out.formUnion(q.expr.fields)
+        case .esql(let q, let filter):
+            var named = Set<String>()
+            ESQLExecutor.collectFields(q, into: &named)
+            out.formUnion(named.filter { !$0.contains("*") && !$0.hasPrefix("_") })
+            if let filter { out.formUnion(filter.fields) }
         case .eql(let p):
             out.insert(p.timestampField)
             if let t = p.tiebreakerField { out.insert(t) }
@@ -78,6 +85,7 @@ public struct RuleCompiler: Sendable {
         switch compiled.plan {
         case .query(let q): compiled.plan = .query(CompiledQuery(.and([.isTrue(q.expr), .isTrue(not)]), q.score))
         case .eql(let p): compiled.plan = .eql(p.filtered(by: not))
+        case .esql(let q, let f): compiled.plan = .esql(q, filter: f.map { .and([.isTrue($0), .isTrue(not)]) } ?? not)
         }
         return compiled
     }
@@ -86,7 +94,10 @@ public struct RuleCompiler: Sendable {
         guard let kind = rule.kind else { throw RuleCompileError("unknown rule type [\(rule.typeName)]") }
         switch kind {
         case .esql:
-            throw RuleCompileError("ES|QL rules are not run yet", unsupported: true)
+            let query: ESQLQuery
+            do { query = try ESQLParser.parse(rule.query) } catch { throw RuleCompileError("ES|QL: \(error.description)") }
+            if let problem = ESQLExecutor.unsupported(query) { throw RuleCompileError(problem, unsupported: true) }
+            return CompiledRule(rule: rule, plan: .esql(query, filter: nil))
         case .machineLearning:
             throw RuleCompileError("machine learning rules need Elastic's anomaly detection jobs, which Vigil does not have", unsupported: true)
         case .savedQuery:
@@ -121,6 +132,8 @@ public struct RuleCompiler: Sendable {
             do { _ = try KQLParser.parse(text) } catch { return "KQL: \(error.message)" }
         case "lucene":
             do { _ = try LuceneQuery.parse(text) } catch { return "Lucene: \(error.message)" }
+        case "esql":
+            do { _ = try ESQLParser.parse(text) } catch { return "ES|QL: \(error.description)" }
         default: break
         }
         return nil

@@ -35,7 +35,20 @@ struct FilterPath {
     static func wildcard(_ pattern: String, _ text: String) -> Bool { Wildcard.matches(pattern, text) }
 
     /// The patterns that apply below `key`, and whether one of them ends at `key` (keep it whole).
+    /// A key with dots (`"kibana.alert.uuid": …`) is the path of its parts, as Elasticsearch reads it.
     static func advance(_ patterns: [ArraySlice<String>], _ key: String) -> (rest: [ArraySlice<String>], whole: Bool) {
+        guard key.contains("."), !patterns.isEmpty else { return advanceOne(patterns, key) }
+        var current = patterns
+        for part in key.split(separator: ".", omittingEmptySubsequences: false) {
+            let (rest, whole) = advanceOne(current, String(part))
+            if whole { return ([], true) }
+            if rest.isEmpty { return ([], false) }
+            current = rest
+        }
+        return (current, false)
+    }
+
+    static func advanceOne(_ patterns: [ArraySlice<String>], _ key: String) -> (rest: [ArraySlice<String>], whole: Bool) {
         var rest: [ArraySlice<String>] = []
         var whole = false
         for p in patterns {
@@ -48,7 +61,7 @@ struct FilterPath {
                     continue
                 }
                 rest.append(p)
-                let (r, w) = advance([after], key)
+                let (r, w) = advanceOne([after], key)
                 rest.append(contentsOf: r)
                 whole = whole || w
             } else if segmentMatches(head, key) {

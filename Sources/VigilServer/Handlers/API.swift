@@ -23,6 +23,7 @@ struct API: Sendable {
         var r = Router()
         r.add(["GET", "HEAD"], "/") { req, _ in try await root(req) }
         addDetectionRoutes(&r)
+        r.add(["POST"], "/_query") { req, _ in try await esqlQuery(req) }
         // Documents and bulk
         r.add(["POST", "PUT"], "/_bulk") { req, _ in try await bulk(req, index: nil) }
         r.add(["POST", "PUT"], "/{index}/_bulk") { req, c in try await bulk(req, index: c[0]) }
