@@ -101,3 +101,26 @@ def test_esql_rules_raise_alerts(server):
     assert found[0]["kibana.alert.rule.type"] == "esql"
     r = server.request("POST", "/api/detection_engine/rules", rule_body(unique("esql-bad"), type="esql", language="esql", query="FROM x | WHERE"))
     assert r.status == 400 and r.json()["message"].startswith("ES|QL: line 1:")
+
+
+def test_esql_grok_and_dissect(server):
+    index = unique("logs-grok")
+    bulk_events(server, index, [
+        {"message": "GET https://files.example.org:8443/a/b from 10.1.2.3", "dns": {"question": {"name": "12-abcdef.evil.example.com"}}},
+        {"message": "verdict=bad confidence=0.9 summary=looks like beaconing", "dns": {"question": {"name": "nothing"}}},
+    ])
+    r = esql(server, f'FROM {index} | GROK message "%{{WORD:method}} %{{URIPROTO:proto}}://%{{URIHOST:dest}}%{{GREEDYDATA}} from %{{IP:src}}" '
+                     f'| GROK dns.question.name "%{{INT:chunk:int}}-%{{DATA:payload}}\\\\.%{{GREEDYDATA:Esql.base_domain}}" '
+                     f'| KEEP method, proto, dest, src, chunk, payload, Esql.base_domain | SORT method NULLS LAST')
+    assert r.status == 200, r
+    rows = table(r)
+    assert rows[0] == {"method": "GET", "proto": "https", "dest": "files.example.org:8443", "src": "10.1.2.3",
+                       "chunk": 12, "payload": "abcdef", "Esql.base_domain": "evil.example.com"}
+    assert rows[1] == {k: None for k in rows[0]}
+    r = esql(server, f'FROM {index} | DISSECT message """verdict=%{{Esql.verdict}} confidence=%{{Esql.confidence}} summary=%{{Esql.summary}}""" '
+                     f'| WHERE Esql.verdict IS NOT NULL | KEEP Esql.*')
+    assert table(r) == [{"Esql.verdict": "bad", "Esql.confidence": "0.9", "Esql.summary": "looks like beaconing"}]
+    r = esql(server, f'FROM {index} | EVAL d = URL_DECODE("a%20b+c"), s = CONCAT("[", SPACE(2), "]") | KEEP d, s | LIMIT 1')
+    assert table(r) == [{"d": "a b c", "s": "[  ]"}]
+    r = esql(server, f'FROM {index} | GROK message "%{{NOPE:x}}"')
+    assert r.status == 400 and "NOPE" in r.json()["error"]["reason"]

@@ -29,7 +29,7 @@ struct ESQLEvaluator {
         "STARTS_WITH", "ENDS_WITH", "LOCATE", "SPLIT", "COALESCE", "CASE", "GREATEST", "LEAST", "MV_FIRST", "MV_LAST",
         "MV_COUNT", "MV_MIN", "MV_MAX", "MV_CONCAT", "MV_DEDUPE", "MV_SORT", "MV_SLICE", "MV_CONTAINS", "MV_INTERSECTION",
         "TO_STRING", "TO_INTEGER", "TO_LONG", "TO_UNSIGNED_LONG", "TO_DOUBLE", "TO_BOOLEAN", "TO_IP", "TO_DATETIME",
-        "CIDR_MATCH", "NOW", "DATE_TRUNC", "DATE_DIFF", "ABS", "ROUND", "FLOOR", "CEIL", "KQL", "MATCH",
+        "CIDR_MATCH", "NOW", "DATE_TRUNC", "DATE_DIFF", "ABS", "ROUND", "FLOOR", "CEIL", "KQL", "MATCH", "SPACE", "URL_DECODE",
     ]
 
     // MARK: - scalars
@@ -383,6 +383,13 @@ struct ESQLEvaluator {
                 }
             }
             return .bool(false)
+        case "SPACE":
+            try need(1...1)
+            guard let n = try int(0), n >= 0, n <= 1 << 20 else { return .null }
+            return .string(String(repeating: " ", count: n))
+        case "URL_DECODE":
+            try need(1...1)
+            return try mapText(ESQLEvaluator.urlDecode)
         case "NOW": return .date(now)
         case "DATE_TRUNC":
             try need(2...2)
@@ -421,6 +428,31 @@ struct ESQLEvaluator {
         default:
             throw ESQLRunError("Unknown function [\(name)]")
         }
+    }
+
+    /// Percent-decoding, `+` as a space; invalid escapes stay as written.
+    static func urlDecode(_ s: String) -> String {
+        var out: [UInt8] = []
+        let u = Array(s.utf8)
+        var i = 0
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x37
+            case 0x61...0x66: c - 0x57
+            default: nil
+            }
+        }
+        while i < u.count {
+            if u[i] == 0x25, i + 2 < u.count, let h = hex(u[i + 1]), let l = hex(u[i + 2]) {
+                out.append(h << 4 | l)
+                i += 3
+            } else {
+                out.append(u[i] == 0x2B ? 0x20 : u[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func trim(_ s: String, leading: Bool, trailing: Bool) -> String {

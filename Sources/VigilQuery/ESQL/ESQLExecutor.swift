@@ -256,9 +256,49 @@ public struct ESQLExecutor: Sendable {
                 }
             }
             t.rows = out
-        case .grok, .dissect, .lookupJoin, .completion, .sample:
+        case .grok(let input, let pattern):
+            let p = try ESQLGrok.compile(pattern)
+            let regex = try ev.regexes.get(p.regex)
+            for i in t.rows.indices {
+                let v = try ev.eval(input, t.rows[i])
+                let found = v.values.count == 1 ? v.text.flatMap { ESQLGrok.match(p, regex, $0) } : nil
+                for (k, c) in p.columns.enumerated() { t.rows[i].values[c.name] = found?[k] ?? .null }
+            }
+            for c in p.columns {
+                t.columns.removeAll { $0 == c.name }
+                t.columns.append(c.name)
+            }
+        case .dissect(let input, let pattern, _):
+            var names: [String] = []
+            for i in t.rows.indices {
+                let v = try ev.eval(input, t.rows[i])
+                let parts = v.values.count == 1 ? v.text.flatMap { ESQLGrok.dissect(pattern, $0) } : nil
+                for (name, value) in parts ?? [] {
+                    t.rows[i].values[name] = .string(value)
+                    if !names.contains(name) { names.append(name) }
+                }
+            }
+            for name in ESQLExecutor.dissectKeys(pattern) where !names.contains(name) { names.append(name) }
+            for name in names {
+                t.columns.removeAll { $0 == name }
+                t.columns.append(name)
+            }
+        case .lookupJoin, .completion, .sample:
             throw ESQLRunError("ES|QL command [\(ESQLExecutor.name(command))] is not supported yet")
         }
+    }
+
+    static func dissectKeys(_ pattern: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(pattern)
+        while let open = rest.range(of: "%{"), let close = rest[open.upperBound...].firstIndex(of: "}") {
+            var k = String(rest[open.upperBound..<close])
+            if k.hasSuffix("->") { k.removeLast(2) }
+            if k.hasPrefix("+") { k.removeFirst() }
+            if !k.isEmpty && !k.hasPrefix("?") && !out.contains(k) { out.append(k) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out
     }
 
     static func name(_ c: ESQLCommand) -> String {
@@ -375,8 +415,11 @@ public struct ESQLExecutor: Sendable {
             case .eval(let a): a.forEach { expr($0.expr) }
             case .stats(let a, let b, _): a.forEach { expr($0.expr); $0.filter.map(expr) }; b.forEach { expr($0.expr) }
             case .sort(let os): os.forEach { expr($0.expr) }
-            case .grok, .dissect, .lookupJoin, .completion, .sample:
+            case .lookupJoin, .completion, .sample:
                 problem = problem ?? "ES|QL command [\(name(c))] is not supported yet"
+            case .grok(let e, let pattern):
+                expr(e)
+                do { _ = try ESQLGrok.compile(pattern) } catch { problem = problem ?? error.message }
             default: break
             }
         }
