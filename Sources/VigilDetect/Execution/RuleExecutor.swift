@@ -306,6 +306,7 @@ public struct RuleExecutor: Sendable {
         var executor = ESQLExecutor(readers: readers, now: now)
         executor.filter = filter
         executor.cache = cache
+        executor.loadAllColumns = false
         let result: ESQLResult
         do { result = try executor.run(query, limit: rule.maxSignals) } catch { throw RuleCompileError("ES|QL: \(error.message)") }
         var alerts: [Alert] = []

@@ -190,9 +190,17 @@ struct ESQLEvaluator {
         }
     }
 
-    /// LIKE: `*` any run, `?` one character, `\` escapes; case-sensitive, whole value.
+    /// LIKE: `*` any run, `?` one character; case-sensitive, whole value. Plain patterns
+    /// (a literal, `x*`, `*x`, `*x*`) skip the general matcher.
     static func like(_ s: String, _ pattern: String) -> Bool {
-        Wildcard.matches(Array(s.unicodeScalars), Array(pattern.unicodeScalars), star: "*", single: "?")
+        let inner = pattern.dropFirst().dropLast()
+        if !pattern.contains("?") {
+            if !pattern.contains("*") { return s == pattern }
+            if pattern.count >= 2, pattern.first == "*", pattern.last == "*", !inner.contains("*") { return s.contains(inner) }
+            if pattern.last == "*", !pattern.dropLast().contains("*") { return s.hasPrefix(pattern.dropLast()) }
+            if pattern.first == "*", !pattern.dropFirst().contains("*") { return s.hasSuffix(pattern.dropFirst()) }
+        }
+        return Wildcard.matches(Array(s.unicodeScalars), Array(pattern.unicodeScalars), star: "*", single: "?")
     }
 
     static func convert(_ v: ESQLValue, to type: String) throws(ESQLRunError) -> ESQLValue {

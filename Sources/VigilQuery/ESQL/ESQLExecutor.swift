@@ -106,6 +106,9 @@ public struct ESQLExecutor: Sendable {
     /// Only documents matching this are rows (a request's `filter`, a rule's window).
     public var filter: Expr?
     public var cache: LeafCache?
+    /// Whether a query without KEEP loads every mapped field (as `_query` shows them); rules
+    /// load only the fields their query names.
+    public var loadAllColumns = true
 
     public init(readers: [IndexReader], now: Int64 = Clock.nowMillis()) {
         self.readers = readers
@@ -127,6 +130,12 @@ public struct ESQLExecutor: Sendable {
         let leaves = mapping.leaves.filter { !$0.field.isObject && $0.field.type != .alias }
         var wanted = Set<String>()
         ESQLExecutor.collectFields(query, into: &wanted)
+        if !loadAllColumns { wanted.remove("*") }
+        // The leading WHERE's plain conditions narrow the documents before any row is made.
+        var docFilter = filter
+        if let pushed = ESQLPushdown.filter(query, mapping: mapping, now: now) {
+            docFilter = docFilter.map { .and([.isTrue($0), .isTrue(pushed)]) } ?? pushed
+        }
         var columns = leaves.map(\.path)
         for m in query.source.metadata { columns.append(m) }
         let loaded = Set(columns.filter { c in
@@ -145,7 +154,7 @@ public struct ESQLExecutor: Sendable {
             for (si, live) in r.segments.enumerated() {
                 let seg = live.segment
                 let cols = loaded.compactMap { f in seg.columns[f].map { (f, $0, mapping.field(at: f)?.type) } }
-                var docs = filter.map { SegmentFilter(segment: seg, cache: cache).matching($0) } ?? Bitmap.full(seg.docCount)
+                var docs = docFilter.map { SegmentFilter(segment: seg, cache: cache).matching($0) } ?? Bitmap.full(seg.docCount)
                 docs.subtract(live.deletes)
                 docs.forEach { doc in
                     var values: [String: ESQLValue] = [:]
