@@ -122,3 +122,24 @@ import VigilStore
         #expect(try control.state(id: id) == nil && control.runs(id: id).isEmpty)
     }
 }
+
+@Suite struct ControlStoreScheduleTests {
+    @Test func reenablingStartsFresh() throws {
+        let control = try ControlStore(path: nil)
+        var rule = Rule(json: ["id": "a", "rule_id": "r", "enabled": true])
+        try control.save([rule], now: 1_000)
+        try control.finish(id: "a", state: .init(coveredTo: 1_000, nextRun: 2_000, lastSummary: nil), run: [:], started: 1_000)
+        rule.json["enabled"] = false
+        try control.save([rule], now: 1_500)
+        #expect(try control.due(now: 10_000).isEmpty)
+        rule.json["enabled"] = true
+        try control.save([rule], now: 9_000)
+        let state = try control.state(id: "a")
+        #expect(state?.coveredTo == nil && state?.nextRun == 9_000)
+        // An update that leaves it enabled keeps its schedule.
+        try control.finish(id: "a", state: .init(coveredTo: 9_000, nextRun: 12_000, lastSummary: nil), run: [:], started: 9_000)
+        rule.json["name"] = "renamed"
+        try control.save([rule], now: 9_500)
+        #expect(try control.state(id: "a")?.coveredTo == 9_000)
+    }
+}

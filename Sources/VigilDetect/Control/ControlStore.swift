@@ -162,7 +162,7 @@ public final class ControlStore: Sendable {
     }
 
     /// Inserts new rules and replaces changed ones (by `id`) in one transaction. A rule that is
-    /// (re)enabled runs at once: its schedule restarts at `now`.
+    /// (re)enabled runs at once: its schedule restarts at `now`, from its lookback.
     public func save(_ rules: [Rule], now: Int64) throws {
         try db.write { db in
             for rule in rules {
@@ -174,9 +174,10 @@ public final class ControlStore: Sendable {
                     ON CONFLICT(id) DO UPDATE SET rule_id = excluded.rule_id, json = excluded.json
                     """, arguments: [id, rule.ruleId, ControlStore.text(rule.json)])
                 if rule.enabled && wasEnabled != true {
+                    // Enabled again: a fresh start (Kibana reports no gap for the time it was off).
                     try db.execute(sql: """
                         INSERT INTO rule_state (id, next_run) VALUES (?, ?)
-                        ON CONFLICT(id) DO UPDATE SET next_run = excluded.next_run
+                        ON CONFLICT(id) DO UPDATE SET next_run = excluded.next_run, covered_to = NULL
                         """, arguments: [id, now])
                 }
             }
