@@ -497,15 +497,7 @@ enum RuleFilter {
         }
     }
 
-    static func value(_ o: JSONObject, _ path: String) -> JSONValue? {
-        if let v = o[path] { return v }
-        var cur: JSONValue = .object(o)
-        for part in path.split(separator: ".") {
-            guard let next = cur[String(part)] else { return nil }
-            cur = next
-        }
-        return cur
-    }
+    static func value(_ o: JSONObject, _ path: String) -> JSONValue? { FieldPath.value(at: path, in: .object(o)) }
 
     static func matches(_ node: KQLNode, _ o: JSONObject) -> Bool {
         switch node {

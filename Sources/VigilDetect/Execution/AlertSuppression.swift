@@ -27,7 +27,7 @@ public struct AlertSuppression: Sendable {
 
     /// The group of an alert: the JSON text of each field's value (nil when missing).
     func key(_ a: Alert) -> [String?] {
-        fields.map { f in RuleExecutor.lookup(a.document, f).map { String(decoding: JSONWriter().encode($0), as: UTF8.self) } }
+        fields.map { f in FieldPath.value(at: f, in: .object(a.document)).map { String(decoding: JSONWriter().encode($0), as: UTF8.self) } }
     }
 
     static func time(_ a: Alert) -> Int64 {

@@ -390,7 +390,7 @@ public struct RuleExecutor: Sendable {
                         guard all else { continue }
                         seen.insert(k)
                         let source = (try? JSONParser().parse(ind.segment.source(ind.doc)))?.objectValue ?? JSONObject()
-                        let indicator = RuleExecutor.lookup(source, rule.threatIndicatorPath)?.objectValue ?? JSONObject()
+                        let indicator = FieldPath.value(at: rule.threatIndicatorPath, in: .object(source))?.objectValue ?? JSONObject()
                         enrichments.append([
                             "indicator": .object(indicator), "feed": .object(JSONObject()),
                             "matched": ["atomic": .string(v), "field": .string(entries[0].field), "id": .string(ind.segment.id(ind.doc)),
@@ -407,16 +407,5 @@ public struct RuleExecutor: Sendable {
             if alerts.count >= rule.maxSignals { break }
         }
         return alerts
-    }
-
-    /// The value at a dotted path of a source (dotted keys or nested objects).
-    static func lookup(_ o: JSONObject, _ path: String) -> JSONValue? {
-        if let v = o[path] { return v }
-        var cur: JSONValue = .object(o)
-        for part in path.split(separator: ".") {
-            guard let next = cur[String(part)] else { return nil }
-            cur = next
-        }
-        return cur
     }
 }

@@ -374,28 +374,19 @@ public struct ESQLExecutor: Sendable {
     // MARK: - what a query reads
 
     public static func collectFields(_ q: ESQLQuery, into out: inout Set<String>) {
-        func expr(_ e: ESQLExpr) {
-            switch e {
-            case .field(let f): out.insert(f)
-            case .unary(_, let a), .cast(let a, _), .isNull(let a, _), .like(let a, _, _, _): expr(a)
-            case .binary(_, let a, let b): expr(a); expr(b)
-            case .call(_, let args): args.forEach(expr)
-            case .in(let a, let xs, _): expr(a); xs.forEach(expr)
-            case .map(let entries): entries.forEach { expr($0.value) }
-            case .match(let f, _): out.insert(f)
-            case .literal, .star: break
-            }
-        }
         for c in q.commands {
+            for e in c.expressions {
+                e.visit { x in
+                    switch x {
+                    case .field(let f), .match(let f, _): out.insert(f)
+                    default: break
+                    }
+                }
+            }
             switch c {
-            case .where(let e): expr(e)
-            case .eval(let a): a.forEach { expr($0.expr) }
-            case .stats(let a, let b, _): a.forEach { expr($0.expr); $0.filter.map(expr) }; b.forEach { expr($0.expr) }
             case .keep(let ps), .drop(let ps): ps.forEach { out.insert($0) }
             case .rename(let rs): rs.forEach { out.insert($0.from) }
-            case .sort(let os): os.forEach { expr($0.expr) }
             case .mvExpand(let f): out.insert(f)
-            case .grok(let e, _), .dissect(let e, _, _): expr(e)
             default: break
             }
         }
@@ -407,29 +398,20 @@ public struct ESQLExecutor: Sendable {
     /// What in the query Vigil does not run yet (a command or a function), or nil.
     public static func unsupported(_ q: ESQLQuery) -> String? {
         var problem: String?
-        func expr(_ e: ESQLExpr) {
-            switch e {
-            case .call(let name, let args):
-                if !ESQLEvaluator.functions.contains(name) && !ESQLEvaluator.aggregates.contains(name) { problem = problem ?? "ES|QL function [\(name)] is not supported yet" }
-                args.forEach(expr)
-            case .unary(_, let a), .cast(let a, _), .isNull(let a, _), .like(let a, _, _, _): expr(a)
-            case .binary(_, let a, let b): expr(a); expr(b)
-            case .in(let a, let xs, _): expr(a); xs.forEach(expr)
-            default: break
-            }
-        }
         for c in q.commands {
             switch c {
-            case .where(let e): expr(e)
-            case .eval(let a): a.forEach { expr($0.expr) }
-            case .stats(let a, let b, _): a.forEach { expr($0.expr); $0.filter.map(expr) }; b.forEach { expr($0.expr) }
-            case .sort(let os): os.forEach { expr($0.expr) }
             case .lookupJoin, .completion, .sample:
                 problem = problem ?? "ES|QL command [\(name(c))] is not supported yet"
-            case .grok(let e, let pattern):
-                expr(e)
+            case .grok(_, let pattern):
                 do { _ = try ESQLGrok.compile(pattern) } catch { problem = problem ?? error.message }
             default: break
+            }
+            for e in c.expressions {
+                e.visit { x in
+                    if case .call(let name, _) = x, !ESQLEvaluator.functions.contains(name) && !ESQLEvaluator.aggregates.contains(name) {
+                        problem = problem ?? "ES|QL function [\(name)] is not supported yet"
+                    }
+                }
             }
         }
         return problem
@@ -437,18 +419,46 @@ public struct ESQLExecutor: Sendable {
 
     static func kqlQueries(_ q: ESQLQuery) -> [String] {
         var out: [String] = []
-        func expr(_ e: ESQLExpr) {
-            switch e {
-            case .call(let name, let args):
-                if name == "KQL", case .literal(.string(let s))? = args.first { out.append(s) }
-                args.forEach(expr)
-            case .unary(_, let a), .cast(let a, _), .isNull(let a, _), .like(let a, _, _, _): expr(a)
-            case .binary(_, let a, let b): expr(a); expr(b)
-            case .in(let a, let xs, _): expr(a); xs.forEach(expr)
-            default: break
+        for c in q.commands {
+            guard case .where(let e) = c else { continue }
+            e.visit { x in
+                if case .call("KQL", let args) = x, case .literal(.string(let s))? = args.first { out.append(s) }
             }
         }
-        for c in q.commands { if case .where(let e) = c { expr(e) } }
         return out
+    }
+}
+
+extension ESQLExpr {
+    /// Calls `body` on this expression and every expression inside it, parents first.
+    func visit(_ body: (ESQLExpr) -> Void) {
+        body(self)
+        switch self {
+        case .unary(_, let a), .cast(let a, _), .isNull(let a, _), .like(let a, _, _, _): a.visit(body)
+        case .binary(_, let a, let b):
+            a.visit(body)
+            b.visit(body)
+        case .call(_, let args): args.forEach { $0.visit(body) }
+        case .in(let a, let xs, _):
+            a.visit(body)
+            xs.forEach { $0.visit(body) }
+        case .map(let entries): entries.forEach { $0.value.visit(body) }
+        case .literal, .star, .field, .match: break
+        }
+    }
+}
+
+extension ESQLCommand {
+    /// The expressions the command evaluates.
+    var expressions: [ESQLExpr] {
+        switch self {
+        case .where(let e): return [e]
+        case .eval(let a): return a.map(\.expr)
+        case .stats(let a, let b, _): return a.flatMap { [$0.expr] + ($0.filter.map { [$0] } ?? []) } + b.map(\.expr)
+        case .sort(let os): return os.map(\.expr)
+        case .grok(let e, _), .dissect(let e, _, _): return [e]
+        case .completion(let e, _, _): return [e]
+        default: return []
+        }
     }
 }

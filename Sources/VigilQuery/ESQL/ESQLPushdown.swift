@@ -28,10 +28,13 @@ enum ESQLPushdown {
     }
 
     static func reads(_ e: ESQLExpr) -> Set<String> {
-        var q = ESQLQuery(source: ESQLSource(indices: []), commands: [.where(e)])
-        q.commands.append(.keep([]))
         var out = Set<String>()
-        ESQLExecutor.collectFields(q, into: &out)
+        e.visit { x in
+            switch x {
+            case .field(let f), .match(let f, _): out.insert(f)
+            default: break
+            }
+        }
         return out
     }
 
