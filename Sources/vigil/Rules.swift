@@ -183,27 +183,42 @@ struct RulesRun: AsyncParsableCommand {
             guard parts.count == 2, let f = Int(parts[0]), let d = Int(parts[1]), f < sources.count, d < sources[f].documents.count else { return nil }
             return (try? JSONParser().parse(sources[f].line(d)))?.objectValue
         }
+        // Rules run on every core (each takes the next rule not yet taken); their alerts are
+        // printed in rule order.
+        struct Outcome {
+            var alerts: [Alert] = []
+            var ms = 0.0
+        }
+        let rulesToRun = runnable
+        let outcomes = Mutex([Outcome?](repeating: nil, count: rulesToRun.count))
+        let nextRule = Atomic<Int>(0)
+        let shared = executor
+        DispatchQueue.concurrentPerform(iterations: ProcessInfo.processInfo.activeProcessorCount) { _ in
+            while true {
+                let k = nextRule.add(1, ordering: .relaxed).oldValue
+                guard k < rulesToRun.count else { return }
+                let rule = rulesToRun[k]
+                let ruleStarted = Clock.monotonicNanos()
+                var outcome = Outcome()
+                do throws(RuleCompileError) {
+                    outcome.alerts = try shared.run(try compiler.compile(rule))
+                } catch {
+                    FileHandleOutput.stderr("vigil rules run: rule \(rule.ruleId) (\(rule.name)): \(error.reason)\n")
+                }
+                outcome.ms = Double(Clock.monotonicNanos() - ruleStarted) / 1e6
+                outcomes.withLock { $0[k] = outcome }
+            }
+        }
         var out: [UInt8] = []
         let writer = JSONWriter()
         var alertCount = 0, firing = 0
         var times: [UInt8] = []
-        for rule in runnable {
-            let alerts: [Alert]
-            let ruleStarted = Clock.monotonicNanos()
-            let alertsBefore = alertCount
-            defer {
-                if timings != nil {
-                    let ms = Double(Clock.monotonicNanos() - ruleStarted) / 1e6
-                    times += writer.encode(["rule_id": .string(rule.ruleId), "name": .string(rule.name), "type": .string(rule.typeName),
-                                            "language": .string(rule.language), "ms": .double(ms), "alerts": .int(Int64(alertCount - alertsBefore))])
-                    times.append(0x0A)
-                }
-            }
-            do {
-                alerts = try executor.run(try compiler.compile(rule))
-            } catch {
-                FileHandleOutput.stderr("vigil rules run: rule \(rule.ruleId) (\(rule.name)): \(error.reason)\n")
-                continue
+        for (rule, outcome) in zip(rulesToRun, outcomes.withLock { $0 }) {
+            let alerts = outcome?.alerts ?? []
+            if timings != nil {
+                times += writer.encode(["rule_id": .string(rule.ruleId), "name": .string(rule.name), "type": .string(rule.typeName),
+                                        "language": .string(rule.language), "ms": .double(outcome?.ms ?? 0), "alerts": .int(Int64(alerts.count))])
+                times.append(0x0A)
             }
             if alerts.isEmpty { continue }
             firing += 1

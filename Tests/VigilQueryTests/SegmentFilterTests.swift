@@ -246,3 +246,46 @@ private func fn(_ function: Expr.Function, _ args: Expr..., insensitive: Bool = 
         #expect((0..<segment.docCount).map { segment.id($0) } != (0..<200).map { "d\($0)" })
     }
 }
+
+/// Random nestings of `and`/`or`/`not` over leaves of every cost: the filter asks costly leaves
+/// only about the documents the cheap ones leave open, and must still answer as the row-by-row
+/// reference does, with and without a shared leaf cache.
+@Suite struct SegmentFilterNestingTests {
+    static func leaves(_ fixture: FilterFixture) -> [Expr] {
+        let ips = fixture.documents.values.compactMap { FilterFixture.values($0, "ip").first }.prefix(2)
+        return SegmentFilterTests.cases.filter { !$0.trivial }.map(\.expr)
+            + ips.flatMap { ip in [Expr.compare(.eq, f("ip"), .literal(ip)), .compare(.ne, f("ip"), .literal(ip))] }
+            + [.compare(.eq, fn(.concat, f("host"), s("-"), f("tags")), s("h1-alpha")), .literal(.null)]
+    }
+
+    static func random(_ leaves: [Expr], _ r: inout SplitMix64, depth: Int) -> Expr {
+        if depth == 0 || r.below(4) == 0 { return leaves[r.below(leaves.count)] }
+        let parts = (0..<(2 + r.below(3))).map { _ in random(leaves, &r, depth: depth - 1) }
+        switch r.below(5) {
+        case 0, 1: return .and(parts)
+        case 2, 3: return .or(parts)
+        default: return .not(r.below(2) == 0 ? .and(parts) : .or(parts))
+        }
+    }
+
+    @Test func nestedConditionsMatchTheReference() {
+        let fixture = FilterFixture.shared
+        let segment = fixture.segment
+        let leaves = SegmentFilterNestingTests.leaves(fixture)
+        let cache = LeafCache()
+        var r = SplitMix64(seed: 0xF11E)
+        var nonEmpty = 0
+        for _ in 0..<250 {
+            let e = SegmentFilterNestingTests.random(leaves, &r, depth: 3)
+            let expected = Set(fixture.documents.filter { FilterFixture.reference(e, $0.value) == .bool(true) }.keys)
+            for filter in [SegmentFilter(segment: segment), SegmentFilter(segment: segment, cache: cache)] {
+                var actual = Set<String>()
+                filter.matching(e).forEach { actual.insert(segment.id($0)) }
+                #expect(actual == expected, "\(e)")
+            }
+            if !expected.isEmpty && expected.count < segment.docCount { nonEmpty += 1 }
+        }
+        // Most conditions should select some documents and not all, or the test proves little.
+        #expect(nonEmpty > 90)
+    }
+}

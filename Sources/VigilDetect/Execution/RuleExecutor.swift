@@ -91,8 +91,8 @@ public struct RuleExecutor: Sendable {
         var timestamp: Int64
     }
 
-    /// Live documents for which `condition` holds, oldest first.
-    func matches(_ condition: Expr, timestamp field: String) -> [Hit] {
+    /// Live documents for which `condition` holds, oldest first (in no order with `sorted: false`).
+    func matches(_ condition: Expr, timestamp field: String, sorted: Bool = true) -> [Hit] {
         var hits: [Hit] = []
         for (ri, r) in readers.enumerated() {
             for (si, live) in r.segments.enumerated() {
@@ -106,12 +106,13 @@ public struct RuleExecutor: Sendable {
                 }
             }
         }
-        hits.sort { ($0.timestamp, $0.reader, $0.segment, $0.doc) < ($1.timestamp, $1.reader, $1.segment, $1.doc) }
+        if sorted { hits.sort { ($0.timestamp, $0.reader, $0.segment, $0.doc) < ($1.timestamp, $1.reader, $1.segment, $1.doc) } }
         return hits
     }
 
     static func time(_ column: Column?, _ doc: Int) -> Int64? {
         guard let column, let slot = column.slots(doc).first else { return nil }
+        if column.kind == .date || column.kind == .int64 { return column.ints[slot] }
         if case .int(let t) = SegmentFilter.queryValue(column.value(atSlot: slot)) { return t }
         return nil
     }
@@ -214,31 +215,29 @@ public struct RuleExecutor: Sendable {
             var count = 0
             var first = Int64.max
             var last = Int64.min
-            var distinct: [Set<String>]
+            var distinct: [Set<Int32>]
         }
-        var buckets: [[String]: Bucket] = [:]
-        var order: [[String]] = []
-        for h in matches(condition, timestamp: timestamp) {
+        var terms = TermTable(readers: readers, fields: t.fields + t.cardinality.map(\.field))
+        var buckets: [Int32: Bucket] = [:]
+        var keys: [Int32] = []
+        for h in matches(condition, timestamp: timestamp, sorted: false) {
             // One bucket per combination of the group-by fields' values (none: one bucket).
-            var combos: [[String]] = [[]]
-            for f in t.fields {
-                let vs = Set(values(h, f))
-                combos = combos.flatMap { prefix in vs.sorted().map { prefix + [$0] } }
-            }
-            for key in combos {
-                if buckets[key] == nil {
-                    buckets[key] = Bucket(distinct: t.cardinality.map { _ in [] })
-                    order.append(key)
-                }
-                buckets[key]!.count += 1
+            terms.combinations(h, first: t.fields.count, into: &keys)
+            for key in keys {
+                buckets[key, default: Bucket(distinct: t.cardinality.map { _ in [] })].count += 1
                 buckets[key]!.first = min(buckets[key]!.first, h.timestamp)
                 buckets[key]!.last = max(buckets[key]!.last, h.timestamp)
-                for (i, c) in t.cardinality.enumerated() { buckets[key]!.distinct[i].formUnion(values(h, c.field)) }
+                for i in t.cardinality.indices { buckets[key]!.distinct[i].formUnion(terms.distinct(h, t.fields.count + i)) }
             }
         }
+        // In order of each group's first event.
+        let order = buckets.keys.map { ($0, terms.key($0)) }.sorted { a, b in
+            let x = buckets[a.0]!.first, y = buckets[b.0]!.first
+            return x != y ? x < y : a.1.lexicographicallyPrecedes(b.1)
+        }
         var alerts: [Alert] = []
-        for key in order {
-            let b = buckets[key]!
+        for (ids, key) in order {
+            let b = buckets[ids]!
             guard b.count >= t.value else { continue }
             guard zip(t.cardinality, b.distinct).allSatisfy({ $0.value <= $1.count }) else { continue }
             var o = JSONObject()
@@ -269,20 +268,19 @@ public struct RuleExecutor: Sendable {
         let history = RuleExecutor.span(rule.historyWindowStart ?? "now-7d") - RuleExecutor.span(rule.from)
         let searched = Window(from: window.from.map { $0 - max(history, 0) }, to: window.to)
         let condition = RuleExecutor.windowExpr(timestamp, searched).map { Expr.and([.isTrue(query), $0]) } ?? query
-        var lastSeen: [[String]: Int64] = [:]
+        var lastSeen: [Int32: Int64] = [:]
         var alerts: [Alert] = []
+        var terms = TermTable(readers: readers, fields: fields)
+        var combinations: [Int32] = []
         for h in matches(condition, timestamp: timestamp) {
             let inWindow = window.from.map { h.timestamp >= $0 } ?? true
-            var combos: [[String]] = [[]]
-            for f in fields {
-                let vs = Set(values(h, f))
-                combos = combos.flatMap { prefix in vs.sorted().map { prefix + [$0] } }
-            }
-            for key in combos where !key.isEmpty {
-                let seen = lastSeen[key]
-                lastSeen[key] = h.timestamp
+            terms.combinations(h, first: fields.count, into: &combinations)
+            for combination in combinations where combination >= 0 {
+                let seen = lastSeen[combination]
+                lastSeen[combination] = h.timestamp
                 if !inWindow { continue }
                 if let seen, h.timestamp - seen <= history { continue }
+                let key = terms.key(combination)
                 let e = event(h)
                 let reason = "New value\(key.count > 1 ? "s" : "") [\(key.joined(separator: ", "))] of [\(fields.joined(separator: ", "))] created \(rule.severity) alert \(rule.name)."
                 alerts.append(builder.event(e, reason: reason, extra: ["kibana.alert.new_terms": .array(key.map { .string($0) })], salt: key.joined(separator: "\u{1}")))
@@ -407,5 +405,125 @@ public struct RuleExecutor: Sendable {
             if alerts.count >= rule.maxSignals { break }
         }
         return alerts
+    }
+}
+
+/// Numbers for the values of group-by fields (threshold, new terms), so that grouping hashes
+/// small integers, not text: a string column's entries are numbered once per segment as first
+/// met, values of other types by their text; a combination of values (one per field) is
+/// numbered too, field by field, so a group key is one integer whatever the number of fields.
+struct TermTable {
+    /// Each value's text, by number.
+    private(set) var texts: [String] = []
+    private var numbers: [String: Int32] = [:]
+    let fields: [String]
+    private let readers: [IndexReader]
+    /// Where each reader's segments start in the flat per-segment arrays.
+    private let base: [Int]
+    /// Per segment and field (`segment * fields.count + field`): the column and its codes' numbers (-1 not yet).
+    private let columns: [Column?]
+    private var codeNumbers: [[Int32]]
+    /// Combinations: (combination so far, value) to the longer combination's number; the empty one is -1.
+    private var pairs: [Int64: Int32] = [:]
+    private var parts: [(prefix: Int32, value: Int32)] = []
+    private var scratch: [Int32] = []
+
+    init(readers: [IndexReader], fields: [String]) {
+        self.readers = readers
+        self.fields = fields
+        var base: [Int] = [], columns: [Column?] = []
+        for r in readers {
+            base.append(columns.count / max(1, fields.count))
+            for live in r.segments { columns += fields.map { live.segment.columns[$0] } }
+        }
+        self.base = base
+        self.columns = columns
+        codeNumbers = columns.map { _ in [] }
+    }
+
+    mutating func number(_ text: String) -> Int32 {
+        if let n = numbers[text] { return n }
+        let n = Int32(texts.count)
+        texts.append(text)
+        numbers[text] = n
+        return n
+    }
+
+    /// Appends the distinct values of `fields[field]` in a hit, in text order.
+    mutating func values(_ h: RuleExecutor.Hit, _ field: Int, into out: inout [Int32]) {
+        let k = (base[h.reader] + h.segment) * fields.count + field
+        guard let column = columns[k] else { return }
+        let slots = column.slots(h.doc)
+        let start = out.count
+        for slot in slots {
+            let n: Int32
+            if column.kind == .string, let dict = column.dictionary {
+                let code = Int(column.codes[slot])
+                guard code >= 0 else { continue }
+                if codeNumbers[k].isEmpty { codeNumbers[k] = [Int32](repeating: -1, count: dict.count) }
+                if codeNumbers[k][code] < 0 { codeNumbers[k][code] = number(dict.string(code)) }
+                n = codeNumbers[k][code]
+            } else {
+                n = number(SegmentFilter.queryValue(column.value(atSlot: slot)).description)
+            }
+            if slots.count == 1 || !out[start...].contains(n) { out.append(n) }
+        }
+        if out.count - start > 1 { out[start...].sort { texts[Int($0)] < texts[Int($1)] } }
+    }
+
+    /// The distinct values of `fields[field]` in a hit.
+    mutating func distinct(_ h: RuleExecutor.Hit, _ field: Int) -> Set<Int32> {
+        var found = take(&scratch)
+        values(h, field, into: &found)
+        defer { scratch = found }
+        return Set(found)
+    }
+
+    /// The combinations of a hit's values of the first `count` fields (one value per field);
+    /// the empty combination (-1) for no fields, none when a field has no value.
+    mutating func combinations(_ h: RuleExecutor.Hit, first count: Int, into out: inout [Int32]) {
+        out.removeAll(keepingCapacity: true)
+        out.append(-1)
+        var found = take(&scratch)
+        defer { scratch = found }
+        for f in 0..<count {
+            found.removeAll(keepingCapacity: true)
+            values(h, f, into: &found)
+            if found.count == 1 {
+                for i in out.indices { out[i] = combine(out[i], found[0]) }
+            } else {
+                let prefixes = out
+                out.removeAll(keepingCapacity: true)
+                for p in prefixes { for v in found { out.append(combine(p, v)) } }
+            }
+        }
+    }
+
+    /// The scratch buffer, emptied, moved out of `self` so it can be filled while `self` changes.
+    private func take(_ buffer: inout [Int32]) -> [Int32] {
+        var out: [Int32] = []
+        swap(&out, &buffer)
+        out.removeAll(keepingCapacity: true)
+        return out
+    }
+
+    private mutating func combine(_ prefix: Int32, _ value: Int32) -> Int32 {
+        let key = Int64(prefix) << 32 | Int64(UInt32(bitPattern: value))
+        if let n = pairs[key] { return n }
+        let n = Int32(parts.count)
+        parts.append((prefix, value))
+        pairs[key] = n
+        return n
+    }
+
+    /// A combination's values, as text, in field order.
+    func key(_ combination: Int32) -> [String] {
+        var out: [String] = []
+        var c = combination
+        while c >= 0 {
+            out.append(texts[Int(parts[Int(c)].value)])
+            c = parts[Int(c)].prefix
+        }
+        return out.reversed()
     }
 }

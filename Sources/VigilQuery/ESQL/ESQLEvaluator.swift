@@ -193,14 +193,46 @@ struct ESQLEvaluator {
     /// LIKE: `*` any run, `?` one character; case-sensitive, whole value. Plain patterns
     /// (a literal, `x*`, `*x`, `*x*`) skip the general matcher.
     static func like(_ s: String, _ pattern: String) -> Bool {
-        let inner = pattern.dropFirst().dropLast()
-        if !pattern.contains("?") {
-            if !pattern.contains("*") { return s == pattern }
-            if pattern.count >= 2, pattern.first == "*", pattern.last == "*", !inner.contains("*") { return s.contains(inner) }
-            if pattern.last == "*", !pattern.dropLast().contains("*") { return s.hasPrefix(pattern.dropLast()) }
-            if pattern.first == "*", !pattern.dropFirst().contains("*") { return s.hasSuffix(pattern.dropFirst()) }
+        if pattern.utf8.contains(UInt8(ascii: "?")) {
+            return Wildcard.matches(Array(s.unicodeScalars), Array(pattern.unicodeScalars), star: "*", single: "?")
         }
-        return Wildcard.matches(Array(s.unicodeScalars), Array(pattern.unicodeScalars), star: "*", single: "?")
+        // Only `*`: the literal pieces between stars, found in order on the UTF-8 bytes (a
+        // piece never matches inside another character's bytes).
+        var subject = s, pat = pattern
+        return subject.withUTF8 { t in pat.withUTF8 { p in starMatch(t, p) } }
+    }
+
+    static func starMatch(_ t: UnsafeBufferPointer<UInt8>, _ p: UnsafeBufferPointer<UInt8>) -> Bool {
+        let star = UInt8(ascii: "*")
+        guard let firstStar = p.firstIndex(of: star) else { return t.elementsEqual(p) }
+        let lastStar = p.lastIndex(of: star)!
+        let head = p[..<firstStar], tail = p[(lastStar + 1)...]
+        guard t.count >= head.count + tail.count, t.starts(with: head), t.reversed().starts(with: tail.reversed()) else { return false }
+        var at = head.count
+        let end = t.count - tail.count
+        var i = firstStar + 1
+        while i < lastStar {
+            var j = i
+            while j < lastStar && p[j] != star { j += 1 }
+            let piece = p[i..<j]
+            if !piece.isEmpty {
+                guard let found = find(piece, in: t, from: at, to: end) else { return false }
+                at = found + piece.count
+            }
+            i = j + 1
+        }
+        return true
+    }
+
+    /// The first offset in `t[from..<to]` where `piece` starts.
+    static func find(_ piece: Slice<UnsafeBufferPointer<UInt8>>, in t: UnsafeBufferPointer<UInt8>, from: Int, to: Int) -> Int? {
+        guard let first = piece.first, to - from >= piece.count else { return nil }
+        var k = from
+        while k + piece.count <= to {
+            if t[k] == first && t[k..<(k + piece.count)].elementsEqual(piece) { return k }
+            k += 1
+        }
+        return nil
     }
 
     static func convert(_ v: ESQLValue, to type: String) throws(ESQLRunError) -> ESQLValue {

@@ -42,6 +42,11 @@ public final class LeafCache: Sendable {
         return made
     }
 
+    /// The kept answer for `expr`, if there is one (not counted as a lookup).
+    func cached(_ segment: Segment, _ expr: Expr) -> (t: Bitmap, f: Bitmap)? {
+        state.withLock { $0.entries[Key(segment: ObjectIdentifier(segment), expr: expr)] }.map { ($0.t, $0.f) }
+    }
+
     func value(_ segment: Segment, _ expr: Expr, _ compute: () -> (t: Bitmap, f: Bitmap)) -> (t: Bitmap, f: Bitmap) {
         let key = Key(segment: ObjectIdentifier(segment), expr: expr)
         if let hit = state.withLock({ s -> Entry? in

@@ -18,52 +18,187 @@ public struct SegmentFilter {
     }
 
     /// Documents for which `e` is true.
-    public func matching(_ e: Expr) -> Bitmap { evaluate(e).t }
+    public func matching(_ e: Expr) -> Bitmap { evaluate(e, scope: nil, want: .t).t }
 
-    /// True and false sets; documents in neither are null.
-    private func evaluate(_ e: Expr) -> (t: Bitmap, f: Bitmap) {
+    /// Which of the true and false sets a caller reads; the other may be left wrong.
+    enum Want {
+        case t, f, both
+        var flipped: Want { self == .t ? .f : self == .f ? .t : .both }
+    }
+
+    /// True and false sets; documents in neither are null. Only the documents of `scope` (all
+    /// when nil) and the sets `want` names need a right answer: a conjunction asks its later
+    /// parts only about the documents its earlier parts left open, so a costly part (a
+    /// function of several fields, row by row) runs on the few events the cheap parts let
+    /// through. Parts are taken cheapest first; three-valued logic makes the order irrelevant
+    /// to the answer.
+    private func evaluate(_ e: Expr, scope: Bitmap?, want: Want) -> (t: Bitmap, f: Bitmap) {
         let n = segment.docCount
         switch e {
         case .and(let xs):
             var t = Bitmap.full(n), f = Bitmap(count: n)
-            for x in xs {
-                let (xt, xf) = evaluate(x)
+            for (x, cost) in SegmentFilter.cheapestFirst(xs) {
+                var sub = scope
+                if cost >= 2 {
+                    // Open: documents the answer wanted may still change for. Only a true
+                    // part keeps a document true; any false part makes it false.
+                    var open: Bitmap
+                    if want == .t {
+                        open = t
+                        if let scope { open.formIntersection(scope) }
+                    } else {
+                        open = scope ?? Bitmap.full(n)
+                        open.subtract(f)
+                    }
+                    if open.isEmpty { break }
+                    sub = open
+                } else if want == .t ? scope.map(t.isDisjoint) ?? t.isEmpty : scope?.isSubset(of: f) ?? (f.cardinality == n) {
+                    // Decided for every document asked.
+                    break
+                }
+                let (xt, xf) = evaluate(x, scope: sub, want: want)
                 t.formIntersection(xt)
-                f.formUnion(xf)
-                if t.isEmpty && f.cardinality == n { break }
+                if want != .t { f.formUnion(xf) }
             }
             return (t, f)
         case .or(let xs):
             var t = Bitmap(count: n), f = Bitmap.full(n)
-            for x in xs {
-                let (xt, xf) = evaluate(x)
-                t.formUnion(xt)
+            for (x, cost) in SegmentFilter.cheapestFirst(xs) {
+                var sub = scope
+                if cost >= 2 {
+                    var open: Bitmap
+                    if want == .f {
+                        open = f
+                        if let scope { open.formIntersection(scope) }
+                    } else {
+                        open = scope ?? Bitmap.full(n)
+                        open.subtract(t)
+                    }
+                    if open.isEmpty { break }
+                    sub = open
+                } else if want == .f ? scope.map(f.isDisjoint) ?? f.isEmpty : scope?.isSubset(of: t) ?? (t.cardinality == n) {
+                    break
+                }
+                let (xt, xf) = evaluate(x, scope: sub, want: want)
+                if want != .f { t.formUnion(xt) }
                 f.formIntersection(xf)
             }
             return (t, f)
         case .not(let x):
-            let (t, f) = evaluate(x)
+            let (t, f) = evaluate(x, scope: scope, want: want.flipped)
             return (f, t)
         case .isTrue(let x):
-            let (t, _) = evaluate(x)
+            let (t, _) = evaluate(x, scope: scope, want: .t)
             var f = Bitmap.full(n)
             f.subtract(t)
             return (t, f)
         case .atLeast(let k, let xs):
             if k <= 0 { return (Bitmap.full(n), Bitmap(count: n)) }
             if k > xs.count { return (Bitmap(count: n), Bitmap.full(n)) }
-            if k == 1 { return evaluate(.isTrue(.or(xs))) }
+            if k == 1 { return evaluate(.isTrue(.or(xs)), scope: scope, want: want) }
             var counts = [UInt16](repeating: 0, count: n)
-            for x in xs { evaluate(x).t.forEach { counts[$0] &+= 1 } }
+            for x in xs { evaluate(x, scope: scope, want: .t).t.forEach { counts[$0] &+= 1 } }
             var t = Bitmap(count: n)
             for doc in 0..<n where Int(counts[doc]) >= k { t.insert(doc) }
             var f = Bitmap.full(n)
             f.subtract(t)
             return (t, f)
         default:
+            if let scope, SegmentFilter.cost(e) >= 2, cache?.cached(segment, e) == nil {
+                // Row by row costs per document asked: ask only the open ones. A leaf on one
+                // field costs per distinct value instead, and its answer for every document
+                // may serve other queries: it is narrowed only when few documents are left.
+                let fields = e.fields
+                if fields.count > 1 || fields == ["_id"] || scope.cardinality <= n / 16 {
+                    return narrowLeaf(e, fields, scope)
+                }
+            }
             if let cache { return cache.value(segment, e) { leaf(e) } }
             return leaf(e)
         }
+    }
+
+    /// How much a condition costs to answer for every document: 0 constant, 1 a term or an
+    /// integer range on one field, 2 any other condition on one field (per distinct value),
+    /// 3 several fields (per document).
+    static func cost(_ e: Expr) -> Int {
+        switch e {
+        case .and(let xs), .or(let xs), .atLeast(_, let xs): return xs.reduce(0) { max($0, cost($1)) }
+        case .not(let x), .isTrue(let x): return cost(x)
+        default:
+            let fields = e.fields
+            if fields.isEmpty { return 0 }
+            if fields.count > 1 || fields == ["_id"] { return 3 }
+            return exactTerm(e) != nil || intBounds(e) != nil ? 1 : 2
+        }
+    }
+
+    /// The parts of a conjunction or disjunction, cheapest first (the order does not change the
+    /// answer; the costly parts then see only what the cheap ones left open).
+    static func cheapestFirst(_ xs: [Expr]) -> [(Expr, cost: Int)] {
+        let costs = xs.map(cost)
+        return xs.indices.sorted { (costs[$0], $0) < (costs[$1], $1) }.map { (xs[$0], costs[$0]) }
+    }
+
+    /// A leaf answered for the documents of `scope` only (others are left null); a string
+    /// field's distinct values are each evaluated once.
+    private func narrowLeaf(_ e: Expr, _ fields: Set<String>, _ scope: Bitmap) -> (t: Bitmap, f: Bitmap) {
+        let n = segment.docCount
+        var t = Bitmap(count: n), f = Bitmap(count: n)
+        func record(_ doc: Int, _ r: UInt8) {
+            if r == 2 { t.insert(doc) } else if r == 1 { f.insert(doc) }
+        }
+        if fields.count == 1, let field = fields.first, field != "_id" {
+            guard let column = segment.columns[field] else { return leaf(SegmentFilter.bindNull(e, field)) }
+            let missing = SegmentFilter.truth(evaluator.evaluate(e) { _ in .null })
+            if column.kind == .string, let dict = column.dictionary {
+                var memo = [UInt8](repeating: 0xFF, count: dict.count)
+                let codes = column.codes
+                scope.forEach { doc in
+                    let slots = column.slots(doc)
+                    var r: UInt8 = slots.isEmpty ? missing : 0
+                    for slot in slots where r != 2 {
+                        let code = Int(codes[slot])
+                        guard code >= 0 else { r = max(r, missing); continue }
+                        var v = memo[code]
+                        if v == 0xFF {
+                            let s = dict.string(code)
+                            v = SegmentFilter.truth(evaluator.evaluate(e) { _ in .string(s) })
+                            memo[code] = v
+                        }
+                        r = max(r, v)
+                    }
+                    record(doc, r)
+                }
+            } else {
+                scope.forEach { doc in
+                    let slots = column.slots(doc)
+                    var r: UInt8 = slots.isEmpty ? missing : 0
+                    for slot in slots where r != 2 {
+                        let v = SegmentFilter.queryValue(column.value(atSlot: slot))
+                        r = max(r, SegmentFilter.truth(evaluator.evaluate(e) { _ in v }))
+                    }
+                    record(doc, r)
+                }
+            }
+            return (t, f)
+        }
+        if fields == ["_id"] {
+            scope.forEach { doc in record(doc, SegmentFilter.truth(evaluator.evaluate(e) { _ in .string(segment.id(doc)) })) }
+            return (t, f)
+        }
+        let columns = Dictionary(uniqueKeysWithValues: fields.map { ($0, segment.columns[$0]) })
+        scope.forEach { doc in record(doc, row(e, doc, columns)) }
+        return (t, f)
+    }
+
+    /// A condition on several fields for one document, with each field's first value.
+    private func row(_ e: Expr, _ doc: Int, _ columns: [String: Column?]) -> UInt8 {
+        SegmentFilter.truth(evaluator.evaluate(e) { path in
+            guard let c = columns[path] ?? nil else { return .null }
+            let slots = c.slots(doc)
+            return slots.isEmpty ? .null : SegmentFilter.queryValue(c.value(atSlot: slots.lowerBound))
+        })
     }
 
     /// 0 null, 1 false, 2 true.
@@ -141,6 +276,12 @@ public struct SegmentFilter {
                 if lo > hi { return scan(column, missing: missing, ClosureTruth { _ in negated ? 2 : 1 }) }
                 return scan(column, missing: missing, IntervalTruth(ints: column.ints, lo: lo, width: UInt64(bitPattern: hi &- lo), negated: negated))
             }
+            if column.kind == .ip, let (term, negated) = SegmentFilter.exactTerm(e), let ip = IPAddress(term) {
+                let ips = column.ips
+                return scan(column, missing: missing, ClosureTruth { slot in
+                    (ips[2 * slot] == ip.high && ips[2 * slot + 1] == ip.low) != negated ? 2 : 1
+                })
+            }
             if column.kind == .ip, let networks = SegmentFilter.cidrNetworks(e) {
                 let ips = column.ips
                 return scan(column, missing: missing, ClosureTruth { slot in
@@ -157,11 +298,7 @@ public struct SegmentFilter {
         var t = Bitmap(count: n), f = Bitmap(count: n)
         let columns = Dictionary(uniqueKeysWithValues: fields.map { ($0, segment.columns[$0]) })
         for doc in 0..<n {
-            let r = SegmentFilter.truth(evaluator.evaluate(e) { path in
-                guard let c = columns[path] ?? nil else { return .null }
-                let slots = c.slots(doc)
-                return slots.isEmpty ? .null : SegmentFilter.queryValue(c.value(atSlot: slots.lowerBound))
-            })
+            let r = row(e, doc, columns)
             if r == 2 { t.insert(doc) } else if r == 1 { f.insert(doc) }
         }
         return (t, f)

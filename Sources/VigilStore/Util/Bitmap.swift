@@ -60,6 +60,26 @@ extension Bitmap {
 
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
+    /// Whether no member is also in `other`.
+    public func isDisjoint(with other: Bitmap) -> Bool {
+        words.withUnsafeBufferPointer { w in
+            other.words.withUnsafeBufferPointer { o in
+                for i in w.indices where w[i] & o[i] != 0 { return false }
+                return true
+            }
+        }
+    }
+
+    /// Whether every member is also in `other`.
+    public func isSubset(of other: Bitmap) -> Bool {
+        words.withUnsafeBufferPointer { w in
+            other.words.withUnsafeBufferPointer { o in
+                for i in w.indices where w[i] & ~o[i] != 0 { return false }
+                return true
+            }
+        }
+    }
+
     /// Calls `body` with each member in increasing order.
     @inline(__always)
     public func forEach(_ body: (Int) throws -> Void) rethrows {
