@@ -98,11 +98,16 @@ struct RulesRun: AsyncParsableCommand {
     @Option(name: .customLong("rules"), help: "Rule files or directories (repeatable).") var rulePaths: [String]
     @Argument(help: "Event files.") var files: [String]
     @Flag(help: "Print the number of alerts per rule instead of the alerts.") var count = false
+    @Option(help: "Only rules of these types, comma-separated: query, eql, threshold, new_terms, threat_match, esql.") var types: String?
     @Option(help: "Write each rule's time (NDJSON: rule_id, name, type, language, ms, alerts) to this file.") var timings: String?
 
     func run() async throws {
         let started = Clock.monotonicNanos()
-        let rules = try Rules.load(rulePaths, command: "vigil rules run")
+        var rules = try Rules.load(rulePaths, command: "vigil rules run")
+        if let types {
+            let wanted = Set(types.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            rules = rules.filter { wanted.contains($0.typeName) }
+        }
         // Compile against ECS to learn the fields the rules read; only those are indexed.
         let ecs = RuleCompiler(mapping: ECSFields.ruleMapping)
         var runnable: [Rule] = []

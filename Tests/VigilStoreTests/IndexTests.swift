@@ -242,6 +242,91 @@ import VigilJSON
     }
 }
 
+/// Searches see the index as of the last refresh: an update or a delete hides the old version
+/// only when the refresh that shows the change happens, so a document is never missing from (or
+/// twice in) a search in between.
+@Suite struct RefreshVisibilityTests {
+    /// Each visible document's `n`, by id (an id seen twice fails).
+    static func visible(_ index: Index) throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for live in index.reader().segments {
+            for doc in 0..<live.segment.docCount where live.isLive(doc) {
+                let id = live.segment.id(doc)
+                #expect(out[id] == nil, "\(id) is visible twice")
+                out[id] = try JSONParser().parse(live.segment.sourceBytes(doc))["n"]?.int64Value ?? -1
+            }
+        }
+        return out
+    }
+
+    @Test func updatesAndDeletesShowAtTheRefresh() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        _ = store.bulk([BulkItem(target: "v", operation: indexOp("a", #"{"n":1}"#)), BulkItem(target: "v", operation: indexOp("b", #"{"n":1}"#))])
+        let index = try #require(store.index(named: "v"))
+        try index.refresh()
+        _ = index.write([indexOp("a", #"{"n":2}"#), .delete(id: "b", ifSeqNo: nil, ifPrimaryTerm: nil)])
+        // Gets are real-time; searches still see the refreshed versions.
+        #expect(index.get(id: "b") == nil)
+        #expect(try JSONParser().parse(try #require(index.get(id: "a")).source)["n"] == .int(2))
+        #expect(try Self.visible(index) == ["a": 1, "b": 1])
+        #expect(index.hasPendingWrites)
+        // A merge in between keeps what searches see.
+        try index.merging.withLock { (_) throws(StoreError) in try index.mergeIfNeeded(all: true) }
+        #expect(try Self.visible(index) == ["a": 1, "b": 1])
+        try index.refresh()
+        #expect(try Self.visible(index) == ["a": 2])
+        #expect(index.stats.docs == 1)
+        // A delete alone (no new document) shows at the next refresh too.
+        _ = index.write([.delete(id: "a", ifSeqNo: nil, ifPrimaryTerm: nil)])
+        #expect(try Self.visible(index) == ["a": 2])
+        try index.refresh()
+        #expect(try Self.visible(index).isEmpty)
+        // What was committed comes back after a restart.
+        let reopened = try Store(directory: dir.path)
+        #expect(try Self.visible(try #require(reopened.index(named: "v"))).isEmpty)
+    }
+
+    /// Writers update every document over and over while refreshes (and the merges they start)
+    /// run: every search sees each document exactly once.
+    @Test func searchesNeverLoseADocumentBeingUpdated() throws {
+        let dir = TempDirectory()
+        let store = try Store(directory: dir.path)
+        let ids = 100
+        _ = store.bulk((0..<ids).map { BulkItem(target: "u", operation: indexOp("d\($0)", #"{"n":0}"#)) })
+        let index = try #require(store.index(named: "u"))
+        try index.refresh()
+        let done = Atomic<Bool>(false)
+        let problems = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 3) { worker in
+            switch worker {
+            case 0:
+                for round in 1...60 {
+                    _ = index.write((0..<ids).map { indexOp("d\($0)", #"{"n":\#(round)}"#) })
+                    if round % 3 == 0 { _ = try? index.refresh() }
+                }
+                done.store(true, ordering: .releasing)
+            case 1:
+                while !done.load(ordering: .acquiring) { _ = try? index.refresh() }
+            default:
+                while !done.load(ordering: .acquiring) {
+                    let reader = index.reader()
+                    var seen = Set<String>()
+                    for live in reader.segments {
+                        for doc in 0..<live.segment.docCount where live.isLive(doc) { seen.insert(live.segment.id(doc)) }
+                    }
+                    if reader.liveCount != ids || seen.count != ids {
+                        problems.withLock { $0.append("\(reader.liveCount) visible, \(seen.count) ids") }
+                    }
+                }
+            }
+        }
+        #expect(problems.withLock { $0 }.isEmpty, "\(problems.withLock { $0.prefix(5) })")
+        try index.refresh()
+        #expect(try Self.visible(index) == Dictionary(uniqueKeysWithValues: (0..<ids).map { ("d\($0)", Int64(60)) }))
+    }
+}
+
 @Suite struct BatchWriteTests {
     /// A request that streams whole (the batch path) with conflicts, repeated ids and deletes
     /// ends in the same state as the per-document path, live and after replaying its log.

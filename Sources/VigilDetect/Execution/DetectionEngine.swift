@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import VigilJSON
 import VigilQuery
 public import VigilStore
@@ -99,11 +100,19 @@ public final class DetectionEngine: Sendable {
         let due = try control.due(now: now)
         if due.isEmpty { return [] }
         let cache = LeafCache()
-        var records: [JSONObject] = []
-        for (rule, state) in due {
-            records.append(try execute(rule, state: state, now: now, cache: cache))
+        // Different rules run at once, one per core; a rule is due once per tick, so it never
+        // runs twice at once.
+        let results = Mutex([Result<JSONObject, any Error>?](repeating: nil, count: due.count))
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: min(due.count, ProcessInfo.processInfo.activeProcessorCount)) { _ in
+            while true {
+                let k = next.add(1, ordering: .relaxed).oldValue
+                guard k < due.count else { return }
+                let result = Result { try execute(due[k].0, state: due[k].1, now: now, cache: cache) }
+                results.withLock { $0[k] = result }
+            }
         }
-        return records
+        return try results.withLock { $0 }.map { try $0!.get() }
     }
 
     /// One execution of a rule at `now`: search its window, index its alerts, record the run.

@@ -17,9 +17,11 @@ extension Index {
                 var paths: [String]
                 var name: String
                 var generation: Int
+                /// Each segment's deletions now: what searches see once this refresh is done.
+                var deletes: [String: Bitmap]
             }
             let job = try state.withLock { (s) throws(StoreError) -> Job? in
-                if s.buffer.isEmpty && !s.deletesDirty && !s.mappingDirty {
+                if s.buffer.isEmpty && !s.deletesDirty && !s.mappingDirty && s.segments.allSatisfy({ $0.visibleDeletes == $0.deletes }) {
                     if s.buffer.docCount > 0 {
                         s.buffer = WriteBuffer()
                         s.bufferIndex = [:]
@@ -28,7 +30,8 @@ extension Index {
                     return nil
                 }
                 let generation = try wal.roll()
-                let job = Job(buffer: s.buffer, paths: s.mapper.slots.paths, name: "seg-" + String(format6: s.nextSegment), generation: generation)
+                let deletes = Dictionary(s.segments.map { ($0.segment.name, $0.deletes) }, uniquingKeysWith: { a, _ in a })
+                let job = Job(buffer: s.buffer, paths: s.mapper.slots.paths, name: "seg-" + String(format6: s.nextSegment), generation: generation, deletes: deletes)
                 if !s.buffer.isEmpty { s.nextSegment += 1 }
                 s.sealing = s.buffer
                 s.sealingIndex = s.bufferIndex
@@ -58,7 +61,15 @@ extension Index {
                     s.failure = failure
                     throw failure
                 }
+                // Searches now see the deletions made before phase 1 (the writes that replaced
+                // those documents are in the new segment). A segment a merge installed meanwhile
+                // shows all of its own.
+                for i in s.segments.indices {
+                    s.segments[i].visibleDeletes = job.deletes[s.segments[i].segment.name] ?? s.segments[i].deletes
+                }
                 if let (segment, rank) = built {
+                    // Documents of the new segment replaced since phase 1 stay visible until the
+                    // next refresh shows their replacements.
                     var entry = SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount))
                     for k in s.sealingKills where rank[k] >= 0 {
                         entry.deletes.insert(Int(rank[k]))
@@ -109,7 +120,7 @@ extension Index {
     /// Tiered merging: when more than `mergeFactor` segments exist, the smallest ones, and any
     /// segment that is mostly deleted, are chosen to be rewritten as one.
     static func chooseMerge(_ segments: [SegmentEntry]) -> [Int] {
-        let mostlyDeleted = segments.indices.filter { segments[$0].deletes.cardinality * 2 > segments[$0].segment.docCount }
+        let mostlyDeleted = segments.indices.filter { segments[$0].visibleDeletes.cardinality * 2 > segments[$0].segment.docCount }
         guard segments.count > Index.mergeFactor || !mostlyDeleted.isEmpty else { return [] }
         var chosen = Set(mostlyDeleted)
         if segments.count > Index.mergeFactor {
@@ -146,7 +157,8 @@ extension Index {
         // Phase 2: build and write the merged segment while writes go on.
         var merged = WriteBuffer()
         var ordinals: [[Int32]] = []
-        for e in job.entries { ordinals.append(merged.append(segment: e.segment, deletes: e.deletes, slots: job.slots)) }
+        // Documents searches still see are kept, even if deleted since the last refresh.
+        for e in job.entries { ordinals.append(merged.append(segment: e.segment, deletes: e.visibleDeletes, slots: job.slots)) }
         var built: (Segment, [Int32])?
         if !merged.isEmpty {
             let (_, rank) = try SegmentWriter.write(merged, paths: job.slots.paths, name: job.name, directory: directory + "/segments")
@@ -162,17 +174,24 @@ extension Index {
             var replacement: SegmentEntry?
             if let (segment, rank) = built {
                 var entry = SegmentEntry(segment: segment, deletes: Bitmap(count: segment.docCount))
+                // Deletions of the documents carried over (all of them, and those searches see).
                 for (k, i) in current.enumerated() {
-                    let now = s.segments[i].deletes, then = job.entries[k].deletes
-                    for w in now.words.indices where now.words[w] != then.words[w] {
-                        var fresh = now.words[w] & ~then.words[w]
-                        while fresh != 0 {
-                            let doc = w * 64 + fresh.trailingZeroBitCount
-                            fresh &= fresh - 1
-                            let ordinal = ordinals[k][doc]
-                            if ordinal >= 0, rank[Int(ordinal)] >= 0 {
-                                entry.deletes.insert(Int(rank[Int(ordinal)]))
-                                entry.deletesDirty = true
+                    let then = job.entries[k].visibleDeletes
+                    for visible in [false, true] {
+                        let now = visible ? s.segments[i].visibleDeletes : s.segments[i].deletes
+                        for w in now.words.indices where now.words[w] != then.words[w] {
+                            var fresh = now.words[w] & ~then.words[w]
+                            while fresh != 0 {
+                                let doc = w * 64 + fresh.trailingZeroBitCount
+                                fresh &= fresh - 1
+                                let ordinal = ordinals[k][doc]
+                                guard ordinal >= 0, rank[Int(ordinal)] >= 0 else { continue }
+                                if visible {
+                                    entry.visibleDeletes.insert(Int(rank[Int(ordinal)]))
+                                } else {
+                                    entry.deletes.insert(Int(rank[Int(ordinal)]))
+                                    entry.deletesDirty = true
+                                }
                             }
                         }
                     }
@@ -196,5 +215,7 @@ extension Index {
     }
 
     /// Whether unrefreshed writes are waiting.
-    public var hasPendingWrites: Bool { state.withLock { $0.buffer.docCount > 0 || $0.deletesDirty } }
+    public var hasPendingWrites: Bool {
+        state.withLock { s in s.buffer.docCount > 0 || s.deletesDirty || s.segments.contains { $0.visibleDeletes != $0.deletes } }
+    }
 }

@@ -24,9 +24,20 @@ public final class Index: Sendable {
 
     struct SegmentEntry {
         var segment: Segment
+        /// Every deletion, as writes and gets see them (and as committed).
         var deletes: Bitmap
+        /// The deletions searches see: those made before the last refresh. An update hides
+        /// the old version only when the refresh that shows the new one happens.
+        var visibleDeletes: Bitmap
         var deletesDirty = false
-        var liveCount: Int { segment.docCount - deletes.cardinality }
+        /// Live documents as searches see them.
+        var liveCount: Int { segment.docCount - visibleDeletes.cardinality }
+
+        init(segment: Segment, deletes: Bitmap, visibleDeletes: Bitmap? = nil) {
+            self.segment = segment
+            self.deletes = deletes
+            self.visibleDeletes = visibleDeletes ?? deletes
+        }
     }
 
     struct IndexState {
@@ -255,7 +266,7 @@ public final class Index: Sendable {
     /// A consistent view of the refreshed documents, for searches.
     public func reader() -> IndexReader {
         state.withLock { s in
-            IndexReader(index: name, mapping: s.mapping, segments: s.segments.map { IndexReader.LiveSegment(segment: $0.segment, deletes: $0.deletes) })
+            IndexReader(index: name, mapping: s.mapping, segments: s.segments.map { IndexReader.LiveSegment(segment: $0.segment, deletes: $0.visibleDeletes) })
         }
     }
 
@@ -269,7 +280,7 @@ public final class Index: Sendable {
 
     public var stats: Stats {
         let (docs, deleted, segments, buffered) = state.withLock { s in
-            (s.segments.reduce(0) { $0 + $1.liveCount }, s.segments.reduce(0) { $0 + $1.deletes.cardinality }, s.segments.count, s.buffer.liveCount)
+            (s.segments.reduce(0) { $0 + $1.liveCount }, s.segments.reduce(0) { $0 + $1.visibleDeletes.cardinality }, s.segments.count, s.buffer.liveCount)
         }
         return Stats(docs: docs, deleted: deleted, storeBytes: FileIO.treeSize(directory), segments: segments, buffered: buffered)
     }
