@@ -32,7 +32,8 @@ struct Generate: ParsableCommand {
         } else {
             startMillis = (Clock.nowMillis() / 86_400_000 - 1) * 86_400_000
         }
-        var generator = EventGenerator(hosts: max(1, hosts), seed: seed, startMillis: startMillis, eventsPerSecond: max(1, rate))
+        // Attack chains are mixed into benign events: the generator's own suspicious programs stay out.
+        var generator = EventGenerator(hosts: max(1, hosts), seed: seed, startMillis: startMillis, eventsPerSecond: max(1, rate), benign: scenarios != nil)
         let handle: FileHandle
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: nil) else { throw ValidationError("cannot create \(output)") }

@@ -25,7 +25,8 @@ EXPECTED = {
     "WS-FIN-0333": {  # windows-lnk-powershell
         "83bf249e-4348-47ba-9741-1202a09556ad", "33f306e8-417c-411b-965c-c2812d6d3f4d", "e516bf56-d51b-43e8-91ec-9e276331f433",
         "2c17e5d7-08b9-43b2-b58a-0270d65ac85b", "c8cccb06-faf2-4cd5-886e-2c9636cfcb87", "871ea072-1b71-4def-b016-6278b505138d",
-        "97fc44d3-8dae-4019-ae83-298c3015600f", "a7e7bfa3-088e-4f13-b29e-3986e0e756b8", "5d1d6907-0747-4d5d-9b24-e4a18853dc0a"},
+        "97fc44d3-8dae-4019-ae83-298c3015600f", "a7e7bfa3-088e-4f13-b29e-3986e0e756b8", "5d1d6907-0747-4d5d-9b24-e4a18853dc0a",
+        "afcce5ad-65de-4ed2-8516-5e093d3ac99a"},
     "app-dmz-03": {  # linux-tomcat-privesc
         "6148b9f5-5b12-4704-9ef7-f4b4c5dd9bb5", "76e4d92b-61c1-4a95-ab61-5fd94179a1ee", "d76b02ef-fc95-4001-9297-01cb7412232f",
         "28d39238-0c01-420a-b77a-24e5a7378663", "5b06a27f-ad72-4499-91db-0c69667bffa5", "28eb3afe-131d-48b0-a8fc-9784f3d54f3c",

@@ -126,7 +126,9 @@ public struct Analyzer {
         case .field(let name, let optional, let span):
             return resolve(name, optional: optional, span)
         case .not(let x, _):
-            return .not(lower(x))
+            // As Elasticsearch runs EQL: a condition is a query an event matches or not, and
+            // `not` matches every event the condition does not (one without the field too).
+            return .not(.isTrue(lower(x)))
         case .and(let l, let r):
             return .and([lower(l), lower(r)])
         case .or(let l, let r):
@@ -146,6 +148,10 @@ public struct Analyzer {
                 _ = a
             }
             let (l2, r2) = typed(left, right)
+            // `field != value` is `not field == value` there (a term query under must_not): an
+            // event without the field, or with the value among others, is not equal.
+            if op == .ne, case .field = l2, case .literal = r2 { return .not(.isTrue(.compare(.eq, l2, r2))) }
+            if op == .ne, case .literal = l2, case .field = r2 { return .not(.isTrue(.compare(.eq, r2, l2))) }
             let comparison: Expr.Comparison
             switch op {
             case .eq: comparison = .eq
@@ -176,7 +182,7 @@ public struct Analyzer {
             return alternatives.count == 1 ? alternatives[0] : .or(alternatives)
         case .membership(let x, let items, let negated, let insensitive, _):
             let m: Expr = .inList(lower(x), items.map { lower($0) }, insensitive: insensitive)
-            return negated ? .not(m) : m
+            return negated ? .not(.isTrue(m)) : m
         case .like(let x, let items, let insensitive, _):
             let value = lower(x)
             var patterns: [Pattern] = []

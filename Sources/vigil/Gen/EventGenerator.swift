@@ -28,9 +28,11 @@ struct EventGenerator: Sendable {
     /// Most processes a host keeps alive at once.
     private static let tableCapacity = 48
 
-    init(hosts: Int, seed: UInt64, startMillis: Int64, eventsPerSecond: Int = 1000) {
+    /// `benign`: no program marked suspicious (the download-and-run chains, the miner, the
+    /// reconnaissance commands) is ever started, so the events hold no attack of their own.
+    init(hosts: Int, seed: UInt64, startMillis: Int64, eventsPerSecond: Int = 1000, benign: Bool = false) {
         var r = Rng(seed: seed)
-        let c = Catalog(hosts: max(1, hosts), rng: &r)
+        let c = Catalog(hosts: max(1, hosts), rng: &r, benign: benign)
         cat = c
         states = (0..<c.hostInfo.count).map { h in
             HostState(procs: [], nextPid: 0, bootCursor: 0, last: -1, windows: c.hostInfo[h].windows)
@@ -723,9 +725,9 @@ extension EventGenerator {
         let fallbackChildLinux: Int32
         let fallbackChildWin: Int32
 
-        init(hosts: Int, rng: inout Rng) {
+        init(hosts: Int, rng: inout Rng, benign: Bool) {
             var b = Builder()
-            b.build(hosts: hosts, rng: &rng)
+            b.build(hosts: hosts, rng: &rng, benign: benign)
             let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, b.bytes.count))
             b.bytes.withUnsafeBufferPointer { src in
                 if let s = src.baseAddress { p.initialize(from: s, count: src.count) }
@@ -843,7 +845,7 @@ extension EventGenerator {
 
         // MARK: build
 
-        mutating func build(hosts: Int, rng: inout Rng) {
+        mutating func build(hosts: Int, rng: inout Rng, benign: Bool) {
             buildHeaders()
             buildUsers()
             buildPools()
@@ -906,6 +908,7 @@ extension EventGenerator {
                 for (k, w) in s.kids {
                     guard let ki = progIndex[k] else { preconditionFailure("unknown child \(k) of \(s.id)") }
                     precondition(specs[Int(ki)].windows == s.windows, "child \(k) of \(s.id) is for another OS")
+                    if benign && specs[Int(ki)].sus { continue }
                     cum += Int32(w)
                     kidProg.append(ki); kidCum.append(cum)
                 }

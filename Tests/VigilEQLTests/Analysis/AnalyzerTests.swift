@@ -96,7 +96,11 @@ import VigilStore
         ("any where pid > 5", .compare(.gt, .field("pid"), .literal(.int(5)))),
         ("any where @timestamp >= \"2026-01-01T00:00:00Z\"", .compare(.ge, .field("@timestamp"), .literal(.int(1_767_225_600_000)))),
         ("any where process_name in~ (\"A\", \"b\")", .inList(.field("process_name"), [.literal(.string("A")), .literal(.string("b"))], insensitive: true)),
-        ("any where process_name not in (\"a\")", .not(.inList(.field("process_name"), [.literal(.string("a"))], insensitive: false))),
+        // Negations match events without the field, as Elasticsearch's must_not does.
+        ("any where process_name not in (\"a\")", .not(.isTrue(.inList(.field("process_name"), [.literal(.string("a"))], insensitive: false)))),
+        ("any where process_name != \"a\"", .not(.isTrue(.compare(.eq, .field("process_name"), .literal(.string("a")))))),
+        ("any where not process_name : \"a\"", .not(.isTrue(.matches(.field("process_name"), [Pattern(.exact("a"), insensitive: true)])))),
+        ("any where length(process_name) != 3", .compare(.ne, .call(.length, [.field("process_name")], insensitive: false), .literal(.int(3)))),
         ("any where process_name : (\"a*\", \"b\")", .matches(.field("process_name"), [Pattern(.wildcard("a*"), insensitive: true), Pattern(.exact("b"), insensitive: true)])),
         ("any where process_name like \"a?\"", .matches(.field("process_name"), [Pattern(.wildcard("a?"), insensitive: false)])),
         ("any where process_name regex~ \"a.*\"", .matches(.field("process_name"), [Pattern(.regex("a.*"), insensitive: true)])),
