@@ -51,14 +51,30 @@ public struct AlertSuppression: Sendable {
 
     /// The run's alerts, suppressed: new alerts, and updates to alerts of groups that are
     /// still within their duration (`existing` finds them by instance id).
+    ///
+    /// An EQL sequence is suppressed whole, as Kibana does: it is grouped by its sequence
+    /// alert's fields (those its events share), and its building-block alerts go with it:
+    /// kept when it is kept, dropped when it is suppressed.
     public func apply(_ alerts: [Alert], rule: Rule, now: Int64, existing: (String) throws -> Existing?) rethrows -> (alerts: [Alert], updates: [Update]) {
+        var blocks: [String: [Alert]] = [:]
+        var heads: [Alert] = []
+        for a in alerts {
+            if a.document["kibana.alert.group.index"] != nil, let group = a.document["kibana.alert.group.id"]?.stringValue {
+                blocks[group, default: []].append(a)
+            } else {
+                heads.append(a)
+            }
+        }
+        func withBlocks(_ a: Alert) -> [Alert] {
+            [a] + (a.document["kibana.alert.group.id"]?.stringValue.flatMap { blocks[$0] } ?? [])
+        }
         var order: [[String?]] = []
         var groups: [[String?]: [Alert]] = [:]
         var out: [Alert] = []
-        for a in alerts.sorted(by: { AlertSuppression.time($0) < AlertSuppression.time($1) }) {
+        for a in heads.sorted(by: { AlertSuppression.time($0) < AlertSuppression.time($1) }) {
             let k = key(a)
             if !suppressMissing && k.contains(where: { $0 == nil }) {
-                out.append(a)
+                out += withBlocks(a)
                 continue
             }
             if groups[k] == nil { order.append(k) }
@@ -87,7 +103,7 @@ public struct AlertSuppression: Sendable {
             doc["kibana.alert.suppression.start"] = .string(DateFormats.formatISO(first))
             doc["kibana.alert.suppression.end"] = .string(DateFormats.formatISO(last))
             doc["kibana.alert.suppression.docs_count"] = .int(Int64(members.count - 1))
-            out.append(Alert(id: members[0].id, document: doc))
+            out += withBlocks(Alert(id: members[0].id, document: doc))
         }
         return (out, updates)
     }
