@@ -62,10 +62,19 @@ struct RulesImport: AsyncParsableCommand {
             body += writer.encode(.object(r.json))
             body.append(0x0A)
         }
+        // A Kibana export's exception lists and items go along, for the server to import.
+        for path in paths where !path.hasSuffix(".toml") {
+            guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { continue }
+            let (lists, items) = RuleService.exceptionLines([UInt8](data))
+            for o in lists + items {
+                body += writer.encode(.object(o))
+                body.append(0x0A)
+            }
+        }
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
         let answer: (status: Int, body: [UInt8])
         do {
-            answer = try await HTTPClient.post(base + "/api/detection_engine/rules/_import?overwrite=\(overwrite)", body: body, contentType: "application/x-ndjson")
+            answer = try await HTTPClient.post(base + "/api/detection_engine/rules/_import?overwrite=\(overwrite)&overwrite_exceptions=\(overwrite)", body: body, contentType: "application/x-ndjson")
         } catch {
             FileHandleOutput.stderr("vigil rules import: cannot reach \(base): \(error.localizedDescription)\n")
             throw ExitCode(1)
@@ -78,8 +87,14 @@ struct RulesImport: AsyncParsableCommand {
         for e in errors {
             FileHandleOutput.stderr("vigil rules import: \(e["rule_id"]?.stringValue ?? e["id"]?.stringValue ?? "?"): \(e["error"]?["message"]?.stringValue ?? "")\n")
         }
-        print("imported \(o["success_count"]?.int64Value ?? 0) of \(rules.count) rules\(errors.isEmpty ? "" : ", \(errors.count) failed")")
-        if !errors.isEmpty { throw ExitCode(1) }
+        let exceptionErrors = o["exceptions_errors"]?.arrayValue ?? []
+        for e in exceptionErrors {
+            FileHandleOutput.stderr("vigil rules import: exception list \(e["list_id"]?.stringValue ?? "?"): \(e["error"]?["message"]?.stringValue ?? "")\n")
+        }
+        let lists = o["exceptions_success_count"]?.int64Value ?? 0
+        print("imported \(o["success_count"]?.int64Value ?? 0) of \(rules.count) rules\(errors.isEmpty ? "" : ", \(errors.count) failed")"
+              + (lists > 0 ? "; \(lists) exception lists and items" : ""))
+        if !errors.isEmpty || !exceptionErrors.isEmpty { throw ExitCode(1) }
     }
 }
 
@@ -262,7 +277,8 @@ struct RulesRun: AsyncParsableCommand {
         var rules: [Rule] = []
         for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
             guard case .object(let o) = try JSONParser().parse(Array(line.utf8)) else { throw RuleImportError("a line is not a JSON object") }
-            if o["rule_id"] == nil && o["exported_count"] != nil { continue }
+            // The export's summary line, exception lists and items are not rules.
+            if o["rule_id"] == nil && (o["exported_count"] != nil || o["list_id"] != nil || o["item_id"] != nil) { continue }
             rules.append(Rule(json: o))
         }
         return rules

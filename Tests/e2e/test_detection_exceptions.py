@@ -136,3 +136,74 @@ def test_rule_exceptions_take_events_out(server):
                                      exceptions_list=[{"id": "x", "list_id": lid, "type": "detection", "namespace_type": "single"}]))
     found = wait_for(lambda: alerts_of(server, rid3))
     assert sorted(a["user"]["name"] for a in found) == ["bob", "frank"], runs(server, rule3)
+
+
+def test_import_carries_exception_lists(server):
+    """A Kibana export holds the rules' exception lists and items after the rules: `_import`
+    creates them (overwrite_exceptions replaces an existing list) and the rule uses them."""
+    from test_detection_api import bulk_events
+
+    index = unique("logs-impexc")
+    now = datetime.now(timezone.utc)
+    bulk_events(server, index, [
+        {"@timestamp": iso(now - timedelta(seconds=30 - i)), "process": {"name": "whoami.exe"}, "user": {"name": u}}
+        for i, u in enumerate(["alice", "bob", "carol"])])
+    lid, rid = unique("exported-list"), unique("exported-rule")
+    export = [
+        rule_body(rid, index=[index], interval="1s", enabled=True, **{"from": "now-10m"},
+                  exceptions_list=[{"id": "id-in-the-other-kibana", "list_id": lid, "type": "detection", "namespace_type": "single"}]),
+        {"id": "old-id", "list_id": lid, "name": "Admins", "description": "d", "type": "detection", "namespace_type": "single",
+         "created_at": "2025-01-01T00:00:00.000Z", "tie_breaker_id": "x", "_version": "WzEsMV0="},
+        {"id": "old-item", "item_id": unique("item"), "list_id": lid, "name": "alice", "description": "d", "type": "simple",
+         "namespace_type": "single", "entries": [{"field": "user.name", "operator": "included", "type": "match", "value": "alice"}]},
+        {"exported_count": 3, "exported_rules_count": 1, "exported_exception_list_count": 1, "exported_exception_list_item_count": 1},
+    ]
+    headers = {"Content-Type": "application/x-ndjson"}
+    r = server.request("POST", f"{RULES}/_import", ndjson(export), headers=headers)
+    assert r.status == 200, r
+    out = r.json()
+    assert out["success_count"] == 1 and out["exceptions_success"] and out["exceptions_success_count"] == 2, out
+    made = server.get(f"{LISTS}?list_id={lid}").json()
+    assert made["name"] == "Admins" and made["id"] != "old-id"
+    assert server.get(f"{LISTS}/items/_find?list_id={lid}").json()["total"] == 1
+    rule = server.get(f"{RULES}?rule_id={rid}").json()
+    assert rule["exceptions_list"][0]["id"] == made["id"]
+    # The imported item takes alice's event out of the rule's alerts.
+    found = wait_for(lambda: len(alerts_of(server, rid)) >= 2 and alerts_of(server, rid))
+    assert sorted(a["user"]["name"] for a in found) == ["bob", "carol"]
+    # Again: the list exists, so it is skipped with an error unless overwrite_exceptions.
+    r = server.request("POST", f"{RULES}/_import?overwrite=true", ndjson(export), headers=headers)
+    out = r.json()
+    assert not out["exceptions_success"] and out["exceptions_errors"][0]["error"]["status_code"] == 409, out
+    assert out["exceptions_errors"][0]["list_id"] == lid
+    r = server.request("POST", f"{RULES}/_import?overwrite=true&overwrite_exceptions=true", ndjson(export), headers=headers)
+    out = r.json()
+    assert out["exceptions_success"] and out["exceptions_success_count"] == 2, out
+    assert server.get(f"{LISTS}/items/_find?list_id={lid}").json()["total"] == 1
+
+
+def test_rules_import_cli_carries_exception_lists(server, tmp_path):
+    import subprocess
+
+    from vigil_e2e import vigil_bin
+
+    lid, rid = unique("cli-list"), unique("cli-rule")
+    export = [
+        rule_body(rid, exceptions_list=[{"id": "x", "list_id": lid, "type": "detection", "namespace_type": "single"}]),
+        {"list_id": lid, "name": "Admins", "description": "d", "type": "detection", "namespace_type": "single"},
+        {"item_id": unique("item"), "list_id": lid, "name": "alice", "description": "d", "type": "simple", "namespace_type": "single",
+         "entries": [{"field": "user.name", "operator": "included", "type": "match", "value": "alice"}]},
+        {"exported_count": 3},
+    ]
+    path = tmp_path / "export.ndjson"
+    path.write_bytes(ndjson(export))
+    cmd = [str(vigil_bin()), "rules", "import", str(path), "--url", server.url]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "imported 1 of 1 rules; 2 exception lists and items"
+    assert server.get(f"{LISTS}/items/_find?list_id={lid}").json()["total"] == 1
+    # Again without --overwrite: the rule and the list exist.
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and f"exception list {lid}" in p.stderr
+    p = subprocess.run(cmd + ["--overwrite"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr

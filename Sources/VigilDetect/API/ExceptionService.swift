@@ -65,6 +65,56 @@ public struct ExceptionService: Sendable {
         throw RuleAPIError(404, "exception list \(id != nil ? "id" : "list_id"): \"\(id ?? listId ?? "")\" does not exist")
     }
 
+    /// The exception lists and items of a Kibana rule export (`_import`): each list with its
+    /// items. A list whose `list_id` exists is replaced, items and all, with `overwrite`, and
+    /// skipped (with an error) otherwise. Returns how many lists and items were imported, the
+    /// errors in Kibana's shape, and each imported list's new `id` by `list_id`.
+    public func importExceptions(lists: [JSONObject], items: [JSONObject], overwrite: Bool) -> (count: Int, errors: [JSONValue], ids: [String: String]) {
+        var count = 0
+        var errors: [JSONValue] = []
+        var ids: [String: String] = [:]
+        let stored = ["id", "created_at", "created_by", "updated_at", "updated_by", "tie_breaker_id", "_version", "meta"]
+        func failure(_ e: any Error, _ keys: JSONObject) {
+            let error = (e as? RuleAPIError) ?? RuleAPIError(500, "\(e)")
+            var entry = keys
+            entry["error"] = ["status_code": .int(Int64(error.status)), "message": .string(error.message)]
+            errors.append(.object(entry))
+        }
+        for list in lists {
+            var o = list
+            for key in stored { o[key] = nil }
+            let listId = o["list_id"]?.stringValue ?? ""
+            let namespace = o["namespace_type"]?.stringValue ?? "single"
+            do {
+                if (try? self.list(id: nil, listId: listId, namespace: .string(namespace))) != nil {
+                    guard overwrite else {
+                        throw RuleAPIError(409, "Found that list_id: \"\(listId)\" already exists. Import of list_id: \"\(listId)\" skipped.")
+                    }
+                    _ = try deleteList(["list_id": listId, "namespace_type": namespace])
+                }
+                let made = try createList(o)
+                ids[listId] = made["id"]?.stringValue
+                count += 1
+            } catch {
+                failure(error, ["list_id": .string(listId)])
+            }
+        }
+        for item in items {
+            var o = item
+            for key in stored { o[key] = nil }
+            let listId = o["list_id"]?.stringValue ?? ""
+            // Items of a list that was not imported (it existed) stay as they are.
+            guard ids[listId] != nil else { continue }
+            do {
+                _ = try createItem(o)
+                count += 1
+            } catch {
+                failure(error, ["list_id": .string(listId), "item_id": o["item_id"] ?? .null])
+            }
+        }
+        return (count, errors, ids)
+    }
+
     public func readList(_ params: [String: String]) throws -> JSONObject {
         try list(id: params["id"], listId: params["list_id"], namespace: params["namespace_type"].map { .string($0) }).json
     }

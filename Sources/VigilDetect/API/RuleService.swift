@@ -395,7 +395,9 @@ public struct RuleService: Sendable {
 
     /// `_import`: NDJSON rules (an export's summary line is skipped); `overwrite` replaces
     /// rules whose `rule_id` exists. Each line succeeds or fails alone.
-    public func importRules(_ rules: [Result<JSONObject, RuleAPIError>], overwrite: Bool) -> JSONObject {
+    /// `listIds`: the new `id` of each exception list imported with the rules, by `list_id`;
+    /// the rules' references to those lists are pointed at them.
+    public func importRules(_ rules: [Result<JSONObject, RuleAPIError>], overwrite: Bool, listIds: [String: String] = [:]) -> JSONObject {
         var errors: [JSONValue] = []
         var ready: [Rule] = []
         var seen = Set<String>()
@@ -404,6 +406,13 @@ public struct RuleService: Sendable {
                 var o = try item.get()
                 o["id"] = nil
                 for key in ["created_at", "updated_at", "created_by", "updated_by", "revision", "execution_summary"] { o[key] = nil }
+                if case .array(let refs)? = o["exceptions_list"], !listIds.isEmpty {
+                    o["exceptions_list"] = .array(refs.map { ref in
+                        guard case .object(var r) = ref, let listId = r["list_id"]?.stringValue, let id = listIds[listId] else { return ref }
+                        r["id"] = .string(id)
+                        return .object(r)
+                    })
+                }
                 if let ruleId = o["rule_id"]?.stringValue, !seen.insert(ruleId).inserted {
                     throw RuleAPIError(400, "More than one rule with rule-id: \"\(ruleId)\" found")
                 }
@@ -431,7 +440,18 @@ public struct RuleService: Sendable {
         ]
     }
 
-    /// The lines of an NDJSON import: rules, with the export summary line left out.
+    /// The exception lists (`list_id`, no `item_id`) and items (`item_id`) of an NDJSON import.
+    public static func exceptionLines(_ bytes: [UInt8]) -> (lists: [JSONObject], items: [JSONObject]) {
+        var lists: [JSONObject] = [], items: [JSONObject] = []
+        for line in bytes.split(separator: 0x0A) {
+            guard case .object(let o)? = try? JSONParser().parse(Array(line)), o["rule_id"] == nil else { continue }
+            if o["item_id"] != nil { items.append(o) } else if o["list_id"] != nil { lists.append(o) }
+        }
+        return (lists, items)
+    }
+
+    /// The lines of an NDJSON import: rules, with the export summary line and the exception
+    /// lists and items left out.
     public static func importLines(_ bytes: [UInt8]) -> [Result<JSONObject, RuleAPIError>] {
         var out: [Result<JSONObject, RuleAPIError>] = []
         for line in bytes.split(separator: 0x0A) {

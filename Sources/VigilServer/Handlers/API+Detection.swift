@@ -161,8 +161,18 @@ extension API {
             content = file
         }
         let lines = RuleService.importLines(content)
+        let (lists, items) = RuleService.exceptionLines(content)
         let overwrite = req.params["overwrite"] == "true"
-        let out = try await blocking { detection.rules.importRules(lines, overwrite: overwrite) }
+        let overwriteExceptions = req.params["overwrite_exceptions"] == "true"
+        let out = try await blocking {
+            // The exception lists first, so the rules' references find them, as Kibana does.
+            let imported = detection.exceptions.importExceptions(lists: lists, items: items, overwrite: overwriteExceptions)
+            var o = detection.rules.importRules(lines, overwrite: overwrite, listIds: imported.ids)
+            o["exceptions_success"] = .bool(imported.errors.isEmpty)
+            o["exceptions_success_count"] = .int(Int64(imported.count))
+            o["exceptions_errors"] = .array(imported.errors)
+            return o
+        }
         return .json(.object(out))
     }
 
