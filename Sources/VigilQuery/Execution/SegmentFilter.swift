@@ -36,54 +36,11 @@ public struct SegmentFilter {
         let n = segment.docCount
         switch e {
         case .and(let xs):
-            var t = Bitmap.full(n), f = Bitmap(count: n)
-            for (x, cost) in SegmentFilter.cheapestFirst(xs) {
-                var sub = scope
-                if cost >= 2 {
-                    // Open: documents the answer wanted may still change for. Only a true
-                    // part keeps a document true; any false part makes it false.
-                    var open: Bitmap
-                    if want == .t {
-                        open = t
-                        if let scope { open.formIntersection(scope) }
-                    } else {
-                        open = scope ?? Bitmap.full(n)
-                        open.subtract(f)
-                    }
-                    if open.isEmpty { break }
-                    sub = open
-                } else if want == .t ? scope.map(t.isDisjoint) ?? t.isEmpty : scope?.isSubset(of: f) ?? (f.cardinality == n) {
-                    // Decided for every document asked.
-                    break
-                }
-                let (xt, xf) = evaluate(x, scope: sub, want: want)
-                t.formIntersection(xt)
-                if want != .t { f.formUnion(xf) }
-            }
-            return (t, f)
+            return conjunction(xs, scope: scope, want: want, negated: false)
         case .or(let xs):
-            var t = Bitmap(count: n), f = Bitmap.full(n)
-            for (x, cost) in SegmentFilter.cheapestFirst(xs) {
-                var sub = scope
-                if cost >= 2 {
-                    var open: Bitmap
-                    if want == .f {
-                        open = f
-                        if let scope { open.formIntersection(scope) }
-                    } else {
-                        open = scope ?? Bitmap.full(n)
-                        open.subtract(t)
-                    }
-                    if open.isEmpty { break }
-                    sub = open
-                } else if want == .f ? scope.map(f.isDisjoint) ?? f.isEmpty : scope?.isSubset(of: t) ?? (t.cardinality == n) {
-                    break
-                }
-                let (xt, xf) = evaluate(x, scope: sub, want: want)
-                if want != .f { t.formUnion(xt) }
-                f.formIntersection(xf)
-            }
-            return (t, f)
+            // a or b is not (not a and not b).
+            let (t, f) = conjunction(xs, scope: scope, want: want.flipped, negated: true)
+            return (f, t)
         case .not(let x):
             let (t, f) = evaluate(x, scope: scope, want: want.flipped)
             return (f, t)
@@ -116,6 +73,38 @@ public struct SegmentFilter {
             if let cache { return cache.value(segment, e) { leaf(e) } }
             return leaf(e)
         }
+    }
+
+    /// The conjunction of `xs` (of their negations with `negated`, which makes a disjunction
+    /// its caller swaps back). Only a true part keeps a document true and any false part makes
+    /// it false, so each costly part is asked only about the documents still open: those still
+    /// true when only the true set is wanted, those not yet false otherwise.
+    private func conjunction(_ xs: [Expr], scope: Bitmap?, want: Want, negated: Bool) -> (t: Bitmap, f: Bitmap) {
+        let n = segment.docCount
+        var t = Bitmap.full(n), f = Bitmap(count: n)
+        for (x, cost) in SegmentFilter.cheapestFirst(xs) {
+            var sub = scope
+            if cost >= 2 {
+                var open: Bitmap
+                if want == .t {
+                    open = t
+                    if let scope { open.formIntersection(scope) }
+                } else {
+                    open = scope ?? Bitmap.full(n)
+                    open.subtract(f)
+                }
+                if open.isEmpty { break }
+                sub = open
+            } else if want == .t ? scope.map(t.isDisjoint) ?? t.isEmpty : scope?.isSubset(of: f) ?? (f.cardinality == n) {
+                // Decided for every document asked.
+                break
+            }
+            let part = evaluate(x, scope: sub, want: negated ? want.flipped : want)
+            let (xt, xf) = negated ? (part.f, part.t) : (part.t, part.f)
+            t.formIntersection(xt)
+            if want != .t { f.formUnion(xf) }
+        }
+        return (t, f)
     }
 
     /// How much a condition costs to answer for every document: 0 constant, 1 a term or an
