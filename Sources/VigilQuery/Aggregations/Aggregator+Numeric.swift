@@ -139,6 +139,7 @@ extension Aggregator {
             }
         }
         let counts = group(docs, keys: keyOf)
+        if counts.count > Aggregator.maxBuckets { throw Aggregator.tooManyBuckets(counts.count) }
         var keys = counts.keys.compactMap { if case .int(let i) = $0 { i } else { nil } }.sorted()
         if minDocCount == 0, var k = keys.first.map({ min($0, bounds.flatMap { round($0.0) } ?? $0) }) {
             let last = max(keys.last!, bounds.flatMap { round($0.1) } ?? keys.last!)
@@ -146,12 +147,12 @@ extension Aggregator {
             var guardCount = 0
             while k <= last && guardCount < 100_000 {
                 all.append(k)
-                k = next(k)
+                let after = next(k)
+                guard after > k else { break }
+                k = after
                 guardCount += 1
             }
-            if guardCount >= 100_000 {
-                throw QueryDSLError("Trying to create too many buckets. Must be less than or equal to: [65536].", type: "too_many_buckets_exception")
-            }
+            if guardCount >= 100_000 { throw Aggregator.tooManyBuckets(guardCount) }
             keys = all
         } else if minDocCount == 0, let b = bounds, let lo = round(b.0), let hi = round(b.1) {
             var k = lo
@@ -198,6 +199,7 @@ extension Aggregator {
                     let k = ((v - offset) / interval).rounded(.down) * interval + offset
                     if seen.insert(k).inserted {
                         values[k, default: 0] += 1
+                        if values.count > Aggregator.maxBuckets { return }
                         if !s.subs.isEmpty {
                             if bucketDocs[k] == nil { bucketDocs[k] = docs.parts.map { Bitmap(count: $0.segment.docCount) } }
                             bucketDocs[k]![pi].insert(doc)
@@ -206,6 +208,7 @@ extension Aggregator {
                 }
             }
         }
+        if values.count > Aggregator.maxBuckets { throw Aggregator.tooManyBuckets(values.count) }
         let minDocCount = Int(o["min_doc_count"]?.int64Value ?? 0)
         var keys = values.keys.sorted()
         let eb = o["extended_bounds"]?.objectValue
@@ -214,9 +217,8 @@ extension Aggregator {
             if let m = eb?["min"]?.doubleValue { lo = min(lo ?? m, ((m - offset) / interval).rounded(.down) * interval + offset) }
             if let m = eb?["max"]?.doubleValue { hi = max(hi ?? m, ((m - offset) / interval).rounded(.down) * interval + offset) }
             if let lo, let hi {
-                guard (hi - lo) / interval < 65_536 else {
-                    throw QueryDSLError("Trying to create too many buckets. Must be less than or equal to: [65536].", type: "too_many_buckets_exception")
-                }
+                let wanted = (hi - lo) / interval
+                guard wanted < Double(Aggregator.maxBuckets) else { throw Aggregator.tooManyBuckets(wanted < 1e18 ? Int(wanted) : Int.max) }
                 keys = []
                 var i = 0.0
                 while lo + i * interval <= hi + interval * 1e-9 {
@@ -248,6 +250,9 @@ extension Aggregator {
         let zoneName = o["time_zone"]?.stringValue
         let zone = try QueryDSL.zoneOffset(zoneName)
         let offset = try o["offset"]?.stringValue.map { (t) throws(QueryDSLError) in try Aggregator.signedDuration(t) } ?? o["offset"]?.int64Value ?? 0
+        guard offset.magnitude < UInt64(DateRounding.limit) else {
+            throw QueryDSLError("[offset] of [\(s.name)] is out of range", type: "illegal_argument_exception")
+        }
         let rounding: DateRounding
         if let cal = o["calendar_interval"]?.stringValue {
             guard let unit = DateRounding.calendarUnit(cal) else {
@@ -295,14 +300,19 @@ extension Aggregator {
         return text + (offset < 0 ? "-" : "+") + (h < 10 ? "0" : "") + String(h) + ":" + (m < 10 ? "0" : "") + String(m)
     }
 
-    /// `1h`, `30m`, `500ms`, `2d` in milliseconds.
+    /// `1h`, `30m`, `500ms`, `2d` in milliseconds, through the checked time-value parser; nil for
+    /// anything that is not a positive interval a date can be rounded to.
     static func duration(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("nanos", 0), ("micros", 0), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        for (u, factor) in units where text.hasSuffix(u) {
-            guard factor > 0, let n = Int64(text.dropLast(u.count)) else { return nil }
-            return n * factor
-        }
-        return nil
+        guard let v = try? TimeValue.parse(text, name: "interval"), v.millis > 0, v.millis <= DateRounding.limit else { return nil }
+        return v.millis
+    }
+
+    /// `search.max_buckets`: a response holds at most this many buckets.
+    static let maxBuckets = 65_536
+
+    static func tooManyBuckets(_ count: Int) -> QueryDSLError {
+        QueryDSLError("Trying to create too many buckets. Must be less than or equal to: [\(maxBuckets)] but was [\(count)]. This limit can be set by changing the [search.max_buckets] cluster level setting.",
+                      type: "too_many_buckets_exception")
     }
 
     static func signedDuration(_ text: String) throws(QueryDSLError) -> Int64 {
@@ -312,7 +322,7 @@ extension Aggregator {
             sign = -1
             t = t.dropFirst()
         }
-        guard let ms = duration(String(t)) else { throw QueryDSLError("failed to parse offset [\(text)]", type: "illegal_argument_exception") }
+        guard let ms = duration(String(t)) ?? (t == "0" ? 0 : nil) else { throw QueryDSLError("failed to parse offset [\(text)]", type: "illegal_argument_exception") }
         return sign * ms
     }
 
@@ -600,6 +610,10 @@ struct DateRounding {
     var zone: (Int64) -> Int64
     var offset: Int64
 
+    /// Instants, intervals and offsets are kept within ±2^61 ms (±73 million years, beyond any
+    /// date Elasticsearch stores) so every sum below stays inside `Int64`.
+    static let limit: Int64 = 1 << 61
+
     static func calendarUnit(_ text: String) -> Unit? {
         switch text {
         case "second", "1s": return .second
@@ -621,6 +635,7 @@ struct DateRounding {
 
     /// The start of the bucket holding `ms`.
     func round(_ ms: Int64) -> Int64? {
+        guard ms > -DateRounding.limit && ms < DateRounding.limit else { return nil }
         let local = ms + zone(ms) - offset
         let start: Int64
         if let unit {
@@ -648,6 +663,7 @@ struct DateRounding {
 
     /// The start of the bucket after the one starting at `start`.
     func next(_ start: Int64) -> Int64 {
+        guard start > -DateRounding.limit && start < DateRounding.limit else { return .max }
         guard let unit else { return start + fixed }
         let local = start + zone(start) - offset
         let day: Int64 = 86_400_000

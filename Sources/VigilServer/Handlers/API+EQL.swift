@@ -51,7 +51,7 @@ extension API {
                 r.options.maxSamplesPerKey = n
             case "keep_on_completion": r.keepOnCompletion = e.value.boolValue ?? false
             case "keep_alive": r.keepAlive = try API.durationMillis(try string(e.value, e.key))
-            case "wait_for_completion_timeout": r.waitForCompletion = try API.durationMillis(try string(e.value, e.key))
+            case "wait_for_completion_timeout": r.waitForCompletion = try API.durationMillis(try string(e.value, e.key), name: e.key)
             case "allow_partial_search_results", "allow_partial_sequence_results", "ccs_minimize_roundtrips", "case_sensitive":
                 continue
             case "fields":
@@ -73,16 +73,19 @@ extension API {
         if r.options.size < 0 { throw RequestError.illegalArgument("size must be greater than or equal to 0") }
         if let v = params["keep_on_completion"] { r.keepOnCompletion = v == "true" }
         if let v = params["keep_alive"] { r.keepAlive = try API.durationMillis(v) }
-        if let v = params["wait_for_completion_timeout"] { r.waitForCompletion = try API.durationMillis(v) }
+        if let v = params["wait_for_completion_timeout"] { r.waitForCompletion = try API.durationMillis(v, name: "wait_for_completion_timeout") }
         return r
     }
 
-    static func durationMillis(_ s: String) throws(RequestError) -> Int64 {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        for (u, f) in units where s.hasSuffix(u) {
-            if let n = Int64(s.dropLast(u.count)), n >= 0 { return n * f }
+    /// A time value (`keep_alive`, `wait_for_completion_timeout`, …) in milliseconds, through the one
+    /// checked parser; `-1` and other negatives are refused here, where no caller means "forever".
+    static func durationMillis(_ s: String, name: String = "keep_alive") throws(RequestError) -> Int64 {
+        let value: TimeValue
+        do { value = try TimeValue.parse(s, name: name) } catch { throw RequestError("parse_exception", error.message) }
+        guard value.millis >= 0 else {
+            throw RequestError("parse_exception", "failed to parse setting [\(name)] with value [\(s)] as a time value: negative durations are not supported")
         }
-        throw RequestError("parse_exception", "failed to parse setting [keep_alive] with value [\(s)] as a time value: unit is missing or unrecognized")
+        return value.millis
     }
 
     static func eqlError(_ e: EQLError) -> RequestError {
@@ -210,7 +213,7 @@ extension API {
         if let v = req.params["keep_alive"] { keepAlive = try API.durationMillis(v) }
         guard let entry = results.get(id, extendingTo: keepAlive) else { throw API.eqlMissing(id) }
         if case .running = entry.outcome, let v = req.params["wait_for_completion_timeout"] {
-            await entry.search.wait(upToMillis: try API.durationMillis(v))
+            await entry.search.wait(upToMillis: try API.durationMillis(v, name: "wait_for_completion_timeout"))
             guard let now = results.get(id) else { throw API.eqlMissing(id) }
             return API.eqlResponse(id, now)
         }
@@ -356,7 +359,7 @@ final class EQLResults: Sendable {
         let id = DocumentID.generate() + DocumentID.generate()
         let now = Clock.nowMillis()
         if case .running = outcome {} else { completion.finish() }
-        let entry = Entry(outcome: outcome, started: now, expires: now + keepAlive, search: completion)
+        let entry = Entry(outcome: outcome, started: now, expires: now.addingSaturating(keepAlive), search: completion)
         let expired = entries.withLock { r -> [String] in
             let gone = r.filter { $0.value.expires <= now }.map(\.key)
             for k in gone { r[k] = nil }
@@ -391,7 +394,7 @@ final class EQLResults: Sendable {
                 return nil
             }
             if let keepAlive {
-                e.expires = now + keepAlive
+                e.expires = now.addingSaturating(keepAlive)
                 r[id] = e
             }
             return e

@@ -89,7 +89,7 @@ extension API {
         if let p = body?["pit"] {
             guard let id = p.objectValue?["id"]?.stringValue else { throw RequestError.parsing("[pit] requires [id]") }
             var keepAlive: Int64?
-            if let v = p.objectValue?["keep_alive"]?.stringValue { keepAlive = try API.durationMillis(v) }
+            if let v = p.objectValue?["keep_alive"]?.stringValue { keepAlive = try PointsInTime.checkedKeepAlive(v) }
             s.pit = (id, keepAlive)
         }
         if let f = body?["fields"] ?? body?["docvalue_fields"] {
@@ -478,10 +478,10 @@ extension API {
     /// `POST /{index}/_pit?keep_alive=…`: keeps the indices' current segments for later searches.
     func openPointInTime(_ req: ESRequest, expression: String) async throws -> ESResponse {
         guard let ka = req.params["keep_alive"] else { throw RequestError("action_request_validation_exception", "Validation Failed: 1: [keep_alive] is not specified;") }
-        let keepAlive = try API.durationMillis(ka)
+        let keepAlive = try PointsInTime.checkedKeepAlive(ka)
         let indices = try store.resolve(expression, options: resolveOptions(req))
         let readers = try await blocking { try indices.map { try $0.searchReader() } }
-        let id = pits.open(readers, keepAlive: keepAlive)
+        let id = try pits.open(readers, keepAlive: keepAlive)
         return .json(["id": .string(id), "_shards": ["total": .int(Int64(readers.count)), "successful": .int(Int64(readers.count)), "skipped": 0, "failed": 0]])
     }
 
@@ -501,15 +501,37 @@ final class PointsInTime: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    /// Open points in time at most, as Elasticsearch bounds its open search contexts
+    /// (`search.max_open_scroll_context`): each one pins segments on disk and in memory.
+    static let maxOpen = 500
+    /// `search.max_keep_alive`.
+    static let maxKeepAlive: Int64 = 86_400_000
 
-    func open(_ readers: [IndexReader], keepAlive: Int64) -> String {
+    /// A `keep_alive` through the checked parser, within `search.max_keep_alive` as Elasticsearch checks it.
+    static func checkedKeepAlive(_ text: String) throws(RequestError) -> Int64 {
+        let ms = try API.durationMillis(text, name: "keep_alive")
+        guard ms <= maxKeepAlive else {
+            throw RequestError.illegalArgument(
+                "Keep alive for request (\(text)) is too large. It must be less than (1d). This limit can be set by changing the [search.max_keep_alive] cluster level setting.")
+        }
+        return ms
+    }
+
+    func open(_ readers: [IndexReader], keepAlive: Int64) throws(RequestError) -> String {
         var bytes: [UInt8] = []
         for _ in 0..<3 { withUnsafeBytes(of: UInt64.random(in: 0...UInt64.max)) { bytes += $0 } }
         let id = Base64URL.encode(bytes)
         let now = Clock.nowMillis()
-        entries.withLock { e in
+        let opened = entries.withLock { e -> Bool in
             e = e.filter { $0.value.expires > now }
-            e[id] = Entry(readers: readers, expires: now + keepAlive)
+            guard e.count < PointsInTime.maxOpen else { return false }
+            e[id] = Entry(readers: readers, expires: now.addingSaturating(keepAlive))
+            return true
+        }
+        guard opened else {
+            throw RequestError("es_rejected_execution_exception",
+                "Trying to create too many point in time contexts. Must be less than or equal to: [\(PointsInTime.maxOpen)]. Close points in time with DELETE /_pit or let their keep_alive pass.",
+                status: 429)
         }
         return id
     }
@@ -521,7 +543,7 @@ final class PointsInTime: Sendable {
                 e[id] = nil
                 return nil
             }
-            if let keepAlive { entry.expires = now + keepAlive }
+            if let keepAlive { entry.expires = now.addingSaturating(keepAlive) }
             e[id] = entry
             return entry.readers
         }

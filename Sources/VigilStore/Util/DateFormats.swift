@@ -173,7 +173,7 @@ public enum DateFormats {
 
     /// The ISO day of the week of an instant, in UTC: 1 is Monday, 7 Sunday.
     public static func dayOfWeek(_ millis: Int64) -> Int {
-        let days = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
+        let days = millis / 86_400_000 - (millis % 86_400_000 < 0 ? 1 : 0)
         return Int(((days % 7) + 7 + 3) % 7) + 1  // 1970-01-01 was a Thursday
     }
 

@@ -7,7 +7,8 @@ public enum DateMath {
 
     /// The instant `text` names, given `now` (epoch milliseconds). Rounding goes down to the
     /// start of the unit, or, with `roundUp` (a range's `lte` and `gt`), to its last millisecond.
-    /// Nil when `text` does not parse.
+    /// Nil when `text` does not parse or leaves the range of `Int64` milliseconds (every step is
+    /// checked: `now-999999999999999d` is nil, never a trap).
     public static func evaluate(_ text: String, now: Int64, roundUp: Bool) -> Int64? {
         var value: Int64
         var rest: Substring
@@ -28,14 +29,19 @@ public enum DateMath {
                 guard let unit = rest.first else { return nil }
                 rest = rest.dropFirst()
                 guard let start = round(value, unit) else { return nil }
-                value = roundUp ? (add(start, 1, unit) ?? start) - 1 : start
+                if roundUp {
+                    guard let end = add(start, 1, unit), end > .min else { return nil }
+                    value = end - 1
+                } else {
+                    value = start
+                }
             case "+", "-":
                 var digits = ""
                 while let d = rest.first, d.isASCII, d.isNumber {
                     digits.append(d)
                     rest = rest.dropFirst()
                 }
-                guard let unit = rest.first, let n = digits.isEmpty ? 1 : Int64(digits) else { return nil }
+                guard digits.count <= 18, let unit = rest.first, let n = digits.isEmpty ? 1 : Int64(digits) else { return nil }
                 rest = rest.dropFirst()
                 guard let moved = add(value, op == "+" ? n : -n, unit) else { return nil }
                 value = moved
@@ -58,40 +64,59 @@ public enum DateMath {
     }
 
     /// `ms` moved by `n` units; months and years keep the day, clamped to the month's last (as Java's `plusMonths`).
+    /// Nil on overflow.
     static func add(_ ms: Int64, _ n: Int64, _ unit: Character) -> Int64? {
+        func moved(_ factor: Int64) -> Int64? {
+            let (delta, o1) = n.multipliedReportingOverflow(by: factor)
+            let (sum, o2) = ms.addingReportingOverflow(delta)
+            return o1 || o2 ? nil : sum
+        }
         switch unit {
-        case "s": return ms + n * 1000
-        case "m": return ms + n * 60_000
-        case "h", "H": return ms + n * 3_600_000
-        case "d": return ms + n * day
-        case "w": return ms + n * 7 * day
+        case "s": return moved(1000)
+        case "m": return moved(60_000)
+        case "h", "H": return moved(3_600_000)
+        case "d": return moved(day)
+        case "w": return moved(7 * day)
         case "M", "y":
+            // Int64 milliseconds span about ±292 million years: more months than that is out of range.
+            let limit: Int64 = 4_000_000_000
+            guard n > -limit && n < limit else { return nil }
             let (days, rem) = split(ms)
             let (y, m, d) = DateFormats.civilFromDays(Int(days))
             let months = y * 12 + (m - 1) + Int(n) * (unit == "y" ? 12 : 1)
             let year = months >= 0 ? months / 12 : (months - 11) / 12
             let month = months - year * 12 + 1
             let clamped = min(d, DateFormats.daysIn(month: month, year: year))
-            return Int64(DateFormats.daysFromCivil(year, month, clamped)) * day + rem
+            let (start, o1) = Int64(DateFormats.daysFromCivil(year, month, clamped)).multipliedReportingOverflow(by: day)
+            let (sum, o2) = start.addingReportingOverflow(rem)
+            return o1 || o2 ? nil : sum
         default: return nil
         }
     }
 
-    /// The start of the unit `ms` falls in (weeks start on Monday).
+    /// The start of the unit `ms` falls in (weeks start on Monday). Nil when it lies before `Int64.min`.
     static func round(_ ms: Int64, _ unit: Character) -> Int64? {
         let (days, rem) = split(ms)
+        func at(_ d: Int64) -> Int64? {
+            let (v, overflow) = d.multipliedReportingOverflow(by: day)
+            return overflow ? nil : v
+        }
+        func down(_ unit: Int64) -> Int64? {
+            let (v, overflow) = ms.subtractingReportingOverflow(rem % unit)
+            return overflow ? nil : v
+        }
         switch unit {
-        case "s": return ms - rem % 1000
-        case "m": return ms - rem % 60_000
-        case "h", "H": return ms - rem % 3_600_000
-        case "d": return days * day
-        case "w": return (days - Int64(DateFormats.dayOfWeek(ms) - 1)) * day
+        case "s": return down(1000)
+        case "m": return down(60_000)
+        case "h", "H": return down(3_600_000)
+        case "d": return at(days)
+        case "w": return at(days - Int64(DateFormats.dayOfWeek(ms) - 1))
         case "M":
             let (y, m, _) = DateFormats.civilFromDays(Int(days))
-            return Int64(DateFormats.daysFromCivil(y, m, 1)) * day
+            return at(Int64(DateFormats.daysFromCivil(y, m, 1)))
         case "y":
             let (y, _, _) = DateFormats.civilFromDays(Int(days))
-            return Int64(DateFormats.daysFromCivil(y, 1, 1)) * day
+            return at(Int64(DateFormats.daysFromCivil(y, 1, 1)))
         default: return nil
         }
     }
