@@ -89,13 +89,10 @@ public struct RuleService: Sendable {
                 problems.append("language: Invalid enum value. Expected 'kuery' | 'lucene', received '\(language)'")
             }
         }
-        if let interval = o["interval"]?.stringValue, RuleSchedule.duration(interval) == nil {
-            problems.append("interval: Invalid duration \"\(interval)\"")
-        }
-        for key in ["from", "to"] {
-            if let v = o[key]?.stringValue, !DateMath.isMath(v) && DateMath.evaluate(v, now: 0, roundUp: false) == nil {
-                problems.append("\(key): Failed to parse date-math expression")
-            }
+        problems += RuleSchedule.problems(interval: o["interval"]?.stringValue, from: o["from"]?.stringValue, to: o["to"]?.stringValue,
+                                          historyWindowStart: o["history_window_start"]?.stringValue, now: Clock.nowMillis())
+        for key in ["interval", "from", "to", "history_window_start"] where o[key] != nil && o[key]?.stringValue == nil {
+            problems.append("\(key): Expected string")
         }
         if let sup = o["alert_suppression"] {
             if case .object(let a) = sup {
@@ -107,7 +104,8 @@ public struct RuleService: Sendable {
                 }
                 if let d = a["duration"] {
                     let unit = d["unit"]?.stringValue ?? ""
-                    if (d["value"]?.int64Value ?? 0) < 1 || !["s", "m", "h"].contains(unit) {
+                    let value = d["value"]?.int64Value ?? 0
+                    if value < 1 || !["s", "m", "h"].contains(unit) || RuleSchedule.duration("\(value)\(unit)") == nil {
                         problems.append("alert_suppression.duration: expected {value: >= 1, unit: 's' | 'm' | 'h'}")
                     }
                 } else if type == "threshold" {

@@ -8,14 +8,35 @@ public import VigilStore
 /// `from`..`to` (date math from the run's time; the part of `from` beyond the interval is the
 /// lookback). A run after downtime reaches back to where the last run stopped and reports the gap.
 public enum RuleSchedule {
-    /// `5m`, `1h`, `30s`, `1d` in milliseconds.
+    /// `5m`, `1h`, `30s`, `1d` in milliseconds, through the checked time-value parser; nil unless
+    /// it is a positive interval that fits in milliseconds.
     public static func duration(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
-        for (unit, factor) in units where text.hasSuffix(unit) {
-            guard let n = Int64(text.dropLast(unit.count)), n > 0 else { return nil }
-            return n * factor
+        guard let v = try? TimeValue.parse(text, name: "interval"), v.millis > 0, v.millis < .max else { return nil }
+        return v.millis
+    }
+
+    /// Why a stored rule's schedule cannot be planned (a rule written before its values were
+    /// checked, or edited in the control store): its run fails with this, the process goes on.
+    public struct PlanError: Error, Sendable {
+        public var message: String
+    }
+
+    /// The problems of a rule's `interval`, `from`, `to` and `history_window_start`, in Kibana's
+    /// wording, evaluated at `now` as the scheduler will (every step of the date math checked).
+    public static func problems(interval: String?, from: String?, to: String?, historyWindowStart: String?, now: Int64) -> [String] {
+        var problems: [String] = []
+        if let interval, duration(interval) == nil { problems.append("interval: Invalid duration \"\(interval)\"") }
+        for (key, value) in [("from", from), ("to", to), ("history_window_start", historyWindowStart)] {
+            guard let value else { continue }
+            let parsed = DateMath.isMath(value) ? DateMath.evaluate(value, now: now, roundUp: false) : DateFormats.parse(value)
+            // Reaching past a span of 100,000 years is refused too, so `now` moving on can never overflow it.
+            let span: Int64 = 3_155_760_000_000_000
+            if parsed == nil || DateMath.evaluate(value, now: now.addingSaturating(span), roundUp: true) == nil
+                || DateMath.evaluate(value, now: now.subtractingSaturating(span), roundUp: false) == nil {
+                problems.append("\(key): Failed to parse date-math expression")
+            }
         }
-        return nil
+        return problems
     }
 
     public struct Plan: Sendable {
@@ -27,20 +48,24 @@ public enum RuleSchedule {
     }
 
     /// The window of a run at `now`, given where the previous run stopped, and the next run.
-    public static func plan(_ rule: Rule, now: Int64, coveredTo: Int64?, scheduled: Int64) -> Plan {
-        let interval = duration(rule.interval) ?? 300_000
-        let from = DateMath.evaluate(rule.from, now: now, roundUp: false) ?? now - 360_000
-        let to = DateMath.evaluate(rule.to, now: now, roundUp: true) ?? now
+    public static func plan(_ rule: Rule, now: Int64, coveredTo: Int64?, scheduled: Int64) throws(PlanError) -> Plan {
+        let problems = problems(interval: rule.interval, from: rule.from, to: rule.to, historyWindowStart: rule.historyWindowStart, now: now)
+        guard problems.isEmpty, let interval = duration(rule.interval),
+              let from = DateMath.evaluate(rule.from, now: now, roundUp: false),
+              let to = DateMath.evaluate(rule.to, now: now, roundUp: true)
+        else {
+            throw PlanError(message: "The rule's schedule cannot be planned: " + (problems.isEmpty ? "invalid from/to" : problems.joined(separator: ", ")))
+        }
         var start = from
         var gap: Int64 = 0
         if let covered = coveredTo, covered < from {
-            gap = from - covered
+            gap = from.subtractingSaturating(covered)
             start = covered
         }
         // The next slot on the rule's cadence; missed slots are not run one by one (the
         // window above already reaches back over them).
-        var next = scheduled + interval
-        if next <= now { next = now + interval }
+        var next = scheduled.addingSaturating(interval)
+        if next <= now { next = now.addingSaturating(interval) }
         return Plan(window: .init(from: start, to: to), gap: gap, nextRun: next)
     }
 }
@@ -118,17 +143,26 @@ public final class DetectionEngine: Sendable {
     /// One execution of a rule at `now`: search its window, index its alerts, record the run.
     func execute(_ rule: Rule, state: ControlStore.State, now: Int64, cache: LeafCache) throws -> JSONObject {
         let id = rule.json["id"]?.stringValue ?? ""
-        let plan = RuleSchedule.plan(rule, now: now, coveredTo: state.coveredTo, scheduled: state.nextRun)
         let started = Clock.monotonicNanos()
+        let plan: RuleSchedule.Plan
         let outcome: Outcome
         do {
-            outcome = try search(rule, plan: plan, now: now, cache: cache, started: started)
-        } catch let e as RuleCompileError {
-            outcome = Outcome(status: "failed", message: e.reason)
-        } catch let e as StoreError {
-            outcome = Outcome(status: "failed", message: e.message)
-        } catch let e as RuleAPIError {
-            outcome = Outcome(status: "failed", message: e.message)
+            plan = try RuleSchedule.plan(rule, now: now, coveredTo: state.coveredTo, scheduled: state.nextRun)
+            do {
+                outcome = try search(rule, plan: plan, now: now, cache: cache, started: started)
+            } catch let e as RuleCompileError {
+                outcome = Outcome(status: "failed", message: e.reason)
+            } catch let e as StoreError {
+                outcome = Outcome(status: "failed", message: e.message)
+            } catch let e as RuleAPIError {
+                outcome = Outcome(status: "failed", message: e.message)
+            } catch {
+                outcome = Outcome(status: "failed", message: "\(error)")
+            }
+        } catch {
+            // Tried again after the default interval: the process never traps on a stored rule.
+            plan = .init(window: .init(from: nil, to: nil), gap: 0, nextRun: now.addingSaturating(300_000))
+            outcome = Outcome(status: "failed", message: error.message)
         }
         let (status, message) = (outcome.status, outcome.message)
         let (found, created, duplicates) = (outcome.found, outcome.created, outcome.duplicates)

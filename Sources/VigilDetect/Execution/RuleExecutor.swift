@@ -265,8 +265,8 @@ public struct RuleExecutor: Sendable {
     /// the history window before it (the history reaches back before the window).
     func newTerms(_ query: Expr, window: Window, rule: Rule, builder: AlertBuilder, timestamp: String) -> [Alert] {
         let fields = rule.newTermsFields
-        let history = RuleExecutor.span(rule.historyWindowStart ?? "now-7d") - RuleExecutor.span(rule.from)
-        let searched = Window(from: window.from.map { $0 - max(history, 0) }, to: window.to)
+        let history = RuleExecutor.span(rule.historyWindowStart ?? "now-7d").subtractingSaturating(RuleExecutor.span(rule.from))
+        let searched = Window(from: window.from.map { $0.subtractingSaturating(max(history, 0)) }, to: window.to)
         let condition = RuleExecutor.windowExpr(timestamp, searched).map { Expr.and([.isTrue(query), $0]) } ?? query
         var lastSeen: [Int32: Int64] = [:]
         var alerts: [Alert] = []
@@ -279,7 +279,7 @@ public struct RuleExecutor: Sendable {
                 let seen = lastSeen[combination]
                 lastSeen[combination] = h.timestamp
                 if !inWindow { continue }
-                if let seen, h.timestamp - seen <= history { continue }
+                if let seen, h.timestamp.subtractingSaturating(seen) <= history { continue }
                 let key = terms.key(combination)
                 let e = event(h)
                 let reason = "New value\(key.count > 1 ? "s" : "") [\(key.joined(separator: ", "))] of [\(fields.joined(separator: ", "))] created \(rule.severity) alert \(rule.name)."
@@ -292,7 +292,7 @@ public struct RuleExecutor: Sendable {
 
     /// How far back `now-<n><unit>` reaches, in milliseconds (0 for anything else).
     static func span(_ expression: String) -> Int64 {
-        guard let t = DateMath.evaluate(expression, now: 0, roundUp: false) else { return 0 }
+        guard let t = DateMath.evaluate(expression, now: 0, roundUp: false), t > .min else { return 0 }
         return -t
     }
 
