@@ -30,6 +30,9 @@ struct EQLLexer {
     private var i = 0
     private var line = 1
     private var lineStart = 0
+    /// The last column worked out, and where: tokens only move forward, so each is counted
+    /// from the previous one (linear over the query, not quadratic on one long line).
+    private var columnMemo = (offset: 0, column: 1)
 
     init(_ text: String) { bytes = Array(text.utf8) }
 
@@ -44,14 +47,16 @@ struct EQLLexer {
     }
 
     private var here: SourceSpan {
-        // Columns count characters, not bytes.
-        var column = 1
-        var k = lineStart
-        while k < i {
-            if bytes[k] & 0xC0 != 0x80 { column += 1 }
-            k += 1
+        mutating get {
+            // Columns count characters, not bytes.
+            var (k, column) = columnMemo.offset >= lineStart && columnMemo.offset <= i ? columnMemo : (lineStart, 1)
+            while k < i {
+                if bytes[k] & 0xC0 != 0x80 { column += 1 }
+                k += 1
+            }
+            columnMemo = (i, column)
+            return SourceSpan(line: line, column: column, offset: i)
         }
-        return SourceSpan(line: line, column: column, offset: i)
     }
 
     private func peek(_ ahead: Int = 0) -> UInt8? { i + ahead < bytes.count ? bytes[i + ahead] : nil }

@@ -3,6 +3,12 @@
 public struct EQLParser {
     private var tokens: [EQLToken]
     private var p = 0
+    /// Open nestings (parentheses, calls, `not`, signs) and the length of the current `and`/`or`
+    /// chain, both bounded as Elasticsearch's query-language parsers bound theirs, so no query
+    /// builds a tree deep enough to exhaust a stack or take quadratic time downstream.
+    private var depth = 0
+    static let maxDepth = 200
+    static let maxChain = 1024
 
     public static func parse(_ text: String) throws(EQLError) -> EQLStatement {
         var parser = EQLParser(tokens: try EQLLexer.tokenize(text))
@@ -228,12 +234,32 @@ public struct EQLParser {
 
     // MARK: Expressions
 
-    mutating func expression() throws(EQLError) -> EQLExpr { try orExpression() }
+    mutating func expression() throws(EQLError) -> EQLExpr {
+        try enter()
+        defer { depth -= 1 }
+        return try orExpression()
+    }
+
+    private mutating func enter() throws(EQLError) {
+        depth += 1
+        if depth > EQLParser.maxDepth {
+            throw EQLError(.parsing, "EQL statement too large; halt parsing to prevent memory errors (stopped at depth \(EQLParser.maxDepth))", at: token.span)
+        }
+    }
+
+    private func checkChain(_ n: Int) throws(EQLError) {
+        if n > EQLParser.maxChain {
+            throw EQLError(.parsing, "EQL statement too large; halt parsing to prevent memory errors (more than \(EQLParser.maxChain) conditions joined by one operator)", at: token.span)
+        }
+    }
 
     private mutating func orExpression() throws(EQLError) -> EQLExpr {
         var left = try andExpression()
+        var n = 1
         while token.isKeyword("or") {
             _ = advance()
+            n += 1
+            try checkChain(n)
             left = .or(left, try andExpression())
         }
         return left
@@ -241,8 +267,11 @@ public struct EQLParser {
 
     private mutating func andExpression() throws(EQLError) -> EQLExpr {
         var left = try notExpression()
+        var n = 1
         while token.isKeyword("and") {
             _ = advance()
+            n += 1
+            try checkChain(n)
             left = .and(left, try notExpression())
         }
         return left
@@ -251,6 +280,8 @@ public struct EQLParser {
     private mutating func notExpression() throws(EQLError) -> EQLExpr {
         if token.isKeyword("not") && !nextToken.isKeyword("in") {
             let span = advance().span
+            try enter()
+            defer { depth -= 1 }
             return .not(try notExpression(), span)
         }
         return try comparison()
@@ -274,7 +305,10 @@ public struct EQLParser {
 
     private mutating func additive() throws(EQLError) -> EQLExpr {
         var left = try multiplicative()
+        var n = 1
         while token.isSymbol("+") || token.isSymbol("-") {
+            n += 1
+            try checkChain(n)
             let t = advance()
             left = .arithmetic(t.text == "+" ? .add : .subtract, left, try multiplicative(), t.span)
         }
@@ -283,7 +317,10 @@ public struct EQLParser {
 
     private mutating func multiplicative() throws(EQLError) -> EQLExpr {
         var left = try unary()
+        var n = 1
         while token.isSymbol("*") || token.isSymbol("/") || token.isSymbol("%") {
+            n += 1
+            try checkChain(n)
             let t = advance()
             let op: ArithmeticOp = t.text == "*" ? .multiply : t.text == "/" ? .divide : .modulo
             left = .arithmetic(op, left, try unary(), t.span)
@@ -294,6 +331,8 @@ public struct EQLParser {
     private mutating func unary() throws(EQLError) -> EQLExpr {
         if token.isSymbol("-") {
             let span = advance().span
+            try enter()
+            defer { depth -= 1 }
             let operand = try unary()
             switch operand {
             case .literal(.int(let v), _): return .literal(.int(-v), span)
@@ -303,6 +342,8 @@ public struct EQLParser {
         }
         if token.isSymbol("+") {
             _ = advance()
+            try enter()
+            defer { depth -= 1 }
             return try unary()
         }
         return try predicated()

@@ -55,6 +55,9 @@ public enum KQLParser {
 struct KQLScanner {
     let chars: [Character]
     var i = 0
+    /// Open groups (`( )`, `{ }`, `not`), bounded so no query exhausts the stack.
+    var depth = 0
+    static let maxDepth = 200
 
     init(_ chars: [Character]) { self.chars = chars }
 
@@ -103,7 +106,17 @@ struct KQLScanner {
         return false
     }
 
+    mutating func enter() throws(QueryDSLError) {
+        depth += 1
+        if depth > KQLScanner.maxDepth {
+            throw QueryDSLError("KQL query is nested too deeply: more than \(KQLScanner.maxDepth) levels of groups\n\(String(chars.prefix(200)))",
+                                type: "kql_parsing_exception", position: i)
+        }
+    }
+
     mutating func orQuery() throws(QueryDSLError) -> KQLNode {
+        try enter()
+        defer { depth -= 1 }
         var parts = [try andQuery()]
         while take("or") { parts.append(try andQuery()) }
         return parts.count == 1 ? parts[0] : .or(parts)
@@ -120,6 +133,8 @@ struct KQLScanner {
         if keyword("not", at: i) {
             i += 3
             skipSpace()
+            try enter()
+            defer { depth -= 1 }
             return .not(try subQuery())
         }
         return try subQuery()
@@ -184,6 +199,8 @@ struct KQLScanner {
     }
 
     mutating func orValues() throws(QueryDSLError) -> KQLValues {
+        try enter()
+        defer { depth -= 1 }
         var parts = [try andValues()]
         while take("or") { parts.append(try andValues()) }
         return parts.count == 1 ? parts[0] : .or(parts)
@@ -200,6 +217,8 @@ struct KQLScanner {
         if keyword("not", at: i) {
             i += 3
             skipSpace()
+            try enter()
+            defer { depth -= 1 }
             return .not(try listOfValues())
         }
         return try listOfValues()

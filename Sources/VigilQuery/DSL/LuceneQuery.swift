@@ -50,6 +50,9 @@ struct LuceneParser {
     let chars: [Character]
     let simple: Bool
     var i = 0
+    /// Open groups, bounded so no query exhausts the stack.
+    var depth = 0
+    static let maxDepth = 200
 
     init(_ text: String, simple: Bool) {
         chars = Array(text)
@@ -155,6 +158,9 @@ struct LuceneParser {
         if chars[i] == "(" {
             let open = i
             i += 1
+            depth += 1
+            defer { depth -= 1 }
+            if depth > LuceneParser.maxDepth { throw error("groups nested more than \(LuceneParser.maxDepth) deep", at: open) }
             let inner = try parseQuery(defaultAnd: false)
             guard i < chars.count, chars[i] == ")" else {
                 if simple { return inner }

@@ -31,9 +31,33 @@ public struct QueryDSL {
     /// The documents a query matches.
     public func translate(_ json: JSONValue) throws(QueryDSLError) -> Expr { try compile(json).expr }
 
+    /// `indices.query.max_nested_depth`: compound queries (`bool`, `constant_score`, `dis_max`)
+    /// nest at most this deep, as Elasticsearch checks while parsing.
+    public static let maxNestedDepth = 30
+
+    /// The deepest nesting of compound queries in `json`, counted no further than the limit.
+    static func nestedDepth(_ json: JSONValue, _ level: Int = 0) -> Int {
+        guard level <= maxNestedDepth, case .object(let o) = json, o.count == 1, let clause = o.entries.first else { return level }
+        var children: [JSONValue] = []
+        switch clause.key {
+        case "bool":
+            for e in clause.value.objectValue?.entries ?? [] where ["must", "filter", "should", "must_not"].contains(e.key) {
+                children += e.value.arrayValue ?? [e.value]
+            }
+        case "constant_score": if let f = clause.value["filter"] { children.append(f) }
+        case "dis_max": children = clause.value["queries"]?.arrayValue ?? []
+        default: return level
+        }
+        return children.reduce(level + 1) { max($0, nestedDepth($1, level + 1)) }
+    }
+
     public func compile(_ json: JSONValue) throws(QueryDSLError) -> CompiledQuery {
         guard case .object(let o) = json, o.count == 1, let clause = o.entries.first else {
             throw QueryDSLError("query malformed, must start with start_object")
+        }
+        if ["bool", "constant_score", "dis_max"].contains(clause.key), QueryDSL.nestedDepth(json) > QueryDSL.maxNestedDepth {
+            throw QueryDSLError("The nested depth of the query exceeds the maximum nested depth for queries set in [indices.query.max_nested_depth]",
+                                type: "illegal_argument_exception")
         }
         let body = clause.value
         let name = clause.key

@@ -373,8 +373,27 @@ private struct ESQLParserState {
     /// End offset of the last consumed token (for source-text slices).
     var lastEnd = 0
     private var cache: (pos: Int, mode: ESQLLexMode, token: ESQLToken)?
+    /// Open nestings (parentheses, calls, `NOT`, signs), bounded as Elasticsearch bounds its
+    /// query parsers, and the length of one operator chain: no query builds a tree deep enough
+    /// to exhaust a stack downstream.
+    var depth = 0
+    static let maxDepth = 200
+    static let maxChain = 1024
 
     init(_ text: String) { lx = ESQLLexer(text) }
+
+    mutating func enter() throws(ESQLError) {
+        depth += 1
+        if depth > ESQLParserState.maxDepth {
+            throw lx.error(at: pos, "ESQL statement is too large, causing stack overflow when generating the parsing tree: [\(ESQLParserState.maxDepth)]")
+        }
+    }
+
+    func checkChain(_ n: Int) throws(ESQLError) {
+        if n > ESQLParserState.maxChain {
+            throw lx.error(at: pos, "ESQL statement is too large: more than \(ESQLParserState.maxChain) operands joined by one operator")
+        }
+    }
 
     // MARK: token helpers
 
@@ -738,8 +757,13 @@ private struct ESQLParserState {
 
     /// Full boolean expression (lowest precedence: OR).
     mutating func parseExpression() throws(ESQLError) -> ESQLExpr {
+        try enter()
+        defer { depth -= 1 }
         var left = try parseAnd()
+        var n = 1
         while try acceptKeyword("or") {
+            n += 1
+            try checkChain(n)
             left = .binary(.or, left, try parseAnd())
         }
         return left
@@ -747,7 +771,10 @@ private struct ESQLParserState {
 
     mutating func parseAnd() throws(ESQLError) -> ESQLExpr {
         var left = try parseNot()
+        var n = 1
         while try acceptKeyword("and") {
+            n += 1
+            try checkChain(n)
             left = .binary(.and, left, try parseNot())
         }
         return left
@@ -755,6 +782,8 @@ private struct ESQLParserState {
 
     mutating func parseNot() throws(ESQLError) -> ESQLExpr {
         if try acceptKeyword("not") {
+            try enter()
+            defer { depth -= 1 }
             return .unary(.not, try parseNot())
         }
         return try parsePredicate()
@@ -841,7 +870,10 @@ private struct ESQLParserState {
 
     mutating func parseAdditive() throws(ESQLError) -> ESQLExpr {
         var left = try parseMultiplicative()
+        var n = 1
         while true {
+            n += 1
+            try checkChain(n)
             let t = try peek()
             if isPunct(t, "+") { consume(t); left = .binary(.add, left, try parseMultiplicative()) }
             else if isPunct(t, "-") { consume(t); left = .binary(.sub, left, try parseMultiplicative()) }
@@ -851,7 +883,10 @@ private struct ESQLParserState {
 
     mutating func parseMultiplicative() throws(ESQLError) -> ESQLExpr {
         var left = try parseUnary()
+        var n = 1
         while true {
+            n += 1
+            try checkChain(n)
             let t = try peek()
             let op: ESQLBinary
             if isPunct(t, "*") { op = .mul } else if isPunct(t, "/") { op = .div } else if isPunct(t, "%") { op = .mod }
@@ -864,6 +899,10 @@ private struct ESQLParserState {
     /// Unary `-` / `+`; a minus on a numeric or time-span literal is folded.
     mutating func parseUnary() throws(ESQLError) -> ESQLExpr {
         let t = try peek()
+        if isPunct(t, "+") || isPunct(t, "-") {
+            try enter()
+        }
+        defer { if isPunct(t, "+") || isPunct(t, "-") { depth -= 1 } }
         if isPunct(t, "+") {
             consume(t)
             return try parseUnary()

@@ -3,6 +3,16 @@ extension PainlessScript {
     struct Parser {
         private let b: [UInt8]
         private var i = 0
+        /// Open nestings (blocks, parentheses, ternaries, unary operators) and operator chains are
+        /// bounded, so no script exhausts the stack when parsed or run.
+        private var depth = 0
+        private static let maxDepth = 200
+        private static let maxChain = 1024
+
+        private mutating func enter() throws(ScriptError) {
+            depth += 1
+            if depth > Parser.maxDepth { throw error("script nested more than \(Parser.maxDepth) levels deep") }
+        }
 
         init(_ bytes: [UInt8]) { b = bytes }
 
@@ -65,6 +75,8 @@ extension PainlessScript {
         private static let declarations: Set<String> = ["def", "var", "String", "long", "int", "double", "float", "boolean", "Object", "short", "byte", "char"]
 
         private mutating func block() throws(ScriptError) -> [Statement] {
+            try enter()
+            defer { depth -= 1 }
             if eat("{") {
                 var out: [Statement] = []
                 while !eat("}") {
@@ -121,6 +133,8 @@ extension PainlessScript {
         }
 
         mutating func expression() throws(ScriptError) -> Node {
+            try enter()
+            defer { depth -= 1 }
             let c = try binary(0)
             if eat("?") {
                 let a = try expression()
@@ -135,12 +149,15 @@ extension PainlessScript {
         private mutating func binary(_ level: Int) throws(ScriptError) -> Node {
             if level == Parser.levels.count { return try unary() }
             var left = try binary(level + 1)
+            var chain = 1
             outer: while true {
                 for op in Parser.levels[level] {
                     let save = i
                     if eat(op) {
                         // `=` after `<`/`>`/`!`/`=` belongs to the operator already matched; a lone `=` is not `==`.
                         if (op == "<" || op == ">") && i < b.count && b[i] == UInt8(ascii: "=") { i = save; continue }
+                        chain += 1
+                        if chain > Parser.maxChain { throw error("more than \(Parser.maxChain) operands joined by one operator") }
                         left = .binary(op, left, try binary(level + 1))
                         continue outer
                     }
@@ -150,8 +167,16 @@ extension PainlessScript {
         }
 
         private mutating func unary() throws(ScriptError) -> Node {
-            if eat("!") { return .unary("!", try unary()) }
-            if eat("-") { return .unary("-", try unary()) }
+            if eat("!") {
+                try enter()
+                defer { depth -= 1 }
+                return .unary("!", try unary())
+            }
+            if eat("-") {
+                try enter()
+                defer { depth -= 1 }
+                return .unary("-", try unary())
+            }
             return try postfix()
         }
 
