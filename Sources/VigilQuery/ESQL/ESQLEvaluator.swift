@@ -53,7 +53,7 @@ struct ESQLEvaluator {
             return .bool(!b)
         case .unary(.negate, let a):
             switch try eval(a, row) {
-            case .int(let i): return .int(-i)
+            case .int(let i): return i == .min ? .null : .int(-i)
             case .double(let d): return .double(-d)
             default: return .null
             }
@@ -145,17 +145,29 @@ struct ESQLEvaluator {
         }
     }
 
+    private static func checked(_ r: (partialValue: Int64, overflow: Bool)) -> ESQLValue {
+        r.overflow ? .null : .int(r.partialValue)
+    }
+
+    /// A double as a long when it is one (truncated toward zero, as Java's cast for values in range); nil otherwise.
+    static func long(_ d: Double) -> Int64? {
+        guard d.isFinite, d > -9.3e18, d < 9.3e18 else { return nil }
+        return Int64(exactly: d.rounded(.towardZero))
+    }
+
     static func arithmetic(_ op: ESQLBinary, _ x: ESQLValue, _ y: ESQLValue) -> ESQLValue {
         switch (x, y) {
         case (.date(let t), .int(let span)):
-            return op == .add ? .date(t + span) : op == .sub ? .date(t - span) : .null
+            let (moved, overflow) = op == .add ? t.addingReportingOverflow(span) : t.subtractingReportingOverflow(span)
+            return (op == .add || op == .sub) && !overflow ? .date(moved) : .null
         case (.int(let i), .int(let j)):
             switch op {
-            case .add: return .int(i &+ j)
-            case .sub: return .int(i &- j)
-            case .mul: return .int(i &* j)
-            case .div: return j == 0 ? .null : .int(i / j)
-            case .mod: return j == 0 ? .null : .int(i % j)
+            // Overflow and division by zero are null, as Elasticsearch answers them.
+            case .add: return checked(i.addingReportingOverflow(j))
+            case .sub: return checked(i.subtractingReportingOverflow(j))
+            case .mul: return checked(i.multipliedReportingOverflow(by: j))
+            case .div: return j == 0 ? .null : checked(i.dividedReportingOverflow(by: j))
+            case .mod: return j == 0 ? .null : checked(i.remainderReportingOverflow(dividingBy: j))
             default: return .null
             }
         default:
@@ -246,9 +258,9 @@ struct ESQLEvaluator {
         case "keyword", "string", "text": return v.text.map { .string($0) } ?? .null
         case "long", "integer", "int", "unsigned_long":
             if case .int = v { return v }
-            if let d = v.number { return .int(Int64(d)) }
+            if let d = v.number { return long(d).map { .int($0) } ?? .null }
             if let s = v.text, let i = Int64(s) { return .int(i) }
-            if let s = v.text, let d = Double(s) { return .int(Int64(d)) }
+            if let s = v.text, let d = Double(s) { return long(d).map { .int($0) } ?? .null }
             return .null
         case "double", "float":
             if let d = v.number { return .double(d) }
@@ -280,9 +292,10 @@ struct ESQLEvaluator {
             let v = try arg(i)
             return v.values.count == 1 ? v.text : nil
         }
+        // Counts and positions are Java ints in Elasticsearch; anything beyond is no answer (null), never a trap.
         func int(_ i: Int) throws(ESQLRunError) -> Int? {
-            let v = try arg(i)
-            return v.number.map { Int($0) }
+            guard let d = try arg(i).number, d.isFinite, d >= -2_147_483_648, d <= 2_147_483_647 else { return nil }
+            return Int(d)
         }
         func need(_ n: ClosedRange<Int>) throws(ESQLRunError) {
             if !n.contains(args.count) { throw ESQLRunError("function [\(name)] takes \(n.lowerBound == n.upperBound ? "\(n.lowerBound)" : "\(n.lowerBound) to \(n.upperBound)") arguments, not \(args.count)") }
@@ -434,15 +447,19 @@ struct ESQLEvaluator {
         case "DATE_TRUNC":
             try need(2...2)
             guard case .int(let span) = try arg(0), span > 0, case .date(let t) = try arg(1) else { return .null }
-            return .date(t - ((t % span) + span) % span)
+            let r = t % span
+            let (start, overflow) = t.subtractingReportingOverflow(r < 0 ? r + span : r)
+            return overflow ? .null : .date(start)
         case "DATE_DIFF":
             try need(3...3)
             guard let unit = try text(0), case .date(let a) = try arg(1), case .date(let b) = try arg(2) else { return .null }
             let u = ESQLEvaluator.unitMillis(ESQLEvaluator.unitName(unit))
-            return u == 0 ? .int((b - a) * 1_000_000) : .int((b - a) / u)
+            let (millis, overflow) = b.subtractingReportingOverflow(a)
+            if overflow { return .null }
+            return u == 0 ? ESQLEvaluator.checked(millis.multipliedReportingOverflow(by: 1_000_000)) : .int(millis / u)
         case "ABS":
             switch try arg(0) {
-            case .int(let i): return .int(abs(i))
+            case .int(let i): return i == .min ? .null : .int(abs(i))
             case .double(let d): return .double(abs(d))
             default: return .null
             }
@@ -450,9 +467,11 @@ struct ESQLEvaluator {
             guard let d = try arg(0).number else { return .null }
             let digits = args.count > 1 ? (try int(1) ?? 0) : 0
             var scale = 1.0
-            for _ in 0..<max(0, digits) { scale *= 10 }
+            // Past 400 digits the scale is infinite anyway; no loop runs longer than that.
+            for _ in 0..<min(max(0, digits), 400) { scale *= 10 }
             if case .int = try arg(0), digits >= 0 { return try arg(0) }
-            return .double((d * scale).rounded() / scale)
+            let rounded = (d * scale).rounded() / scale
+            return .double(rounded.isFinite ? rounded : d)
         case "FLOOR", "CEIL":
             let v = try arg(0)
             if case .int = v { return v }
