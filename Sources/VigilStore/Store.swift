@@ -66,16 +66,47 @@ public final class Store: StorageBackend {
                 if let ds = DataStream(json: d) { c.dataStreams[ds.name] = ds }
             }
         }
+        var damaged: [String: String] = [:]
         for name in FileIO.list(directory + "/indices") {
             let path = directory + "/indices/" + name
-            guard FileIO.exists(path + "/settings.json") else {
+            // A deletion that a crash cut short: the index was already renamed away.
+            if name.hasPrefix(".deleting-") {
                 FileIO.removeTree(path)
                 continue
             }
-            let index = try Index(open: path, durable: durable)
-            c.indices[index.name] = index
+            guard FileIO.exists(path + "/settings.json") else {
+                // A creation cut short before its first file holds nothing to lose; anything
+                // else without its settings is reported and left on disk as it is.
+                if Store.holdsData(path) {
+                    damaged[name] = "index [\(name)] cannot be opened: settings.json is missing"
+                } else {
+                    FileIO.removeTree(path)
+                }
+                continue
+            }
+            do {
+                let index = try Index(open: path, durable: durable)
+                c.indices[index.name] = index
+            } catch {
+                damaged[name] = "index [\(name)] cannot be opened: \(error.message)"
+            }
         }
         catalog = Mutex(c)
+        self.damaged = damaged
+    }
+
+    /// Indices found on disk that could not be opened, by folder name, with the reason. They
+    /// are neither served nor removed nor replaced: an operator decides.
+    public let damaged: [String: String]
+
+    static func holdsData(_ path: String) -> Bool {
+        if !FileIO.list(path + "/segments").isEmpty { return true }
+        return FileIO.list(path + "/wal").contains { FileIO.fileSize(path + "/wal/" + $0) > 0 }
+            || FileIO.exists(path + "/commit.json") || FileIO.exists(path + "/mapping.json")
+    }
+
+    func damagedError(_ name: String) -> StoreError? {
+        damaged[name].map { StoreError(.corrupt, $0, index: name) }
     }
 
     func persistCatalog(_ c: Catalog) throws(StoreError) {
@@ -117,6 +148,7 @@ public final class Store: StorageBackend {
 
     private func createIndexLocked(_ name: String, body: JSONObject?, dataStream: String?, catalog c: inout Catalog) throws(StoreError) -> Index {
         try Store.validateIndexName(name)
+        if let e = damagedError(name) { throw e }
         if c.indices[name] != nil {
             throw StoreError(.resourceAlreadyExists, "index [\(name)/\(c.indices[name]!.uuid)] already exists", index: name)
         }
@@ -247,12 +279,18 @@ public final class Store: StorageBackend {
                     add(part)
                 } else if let ds = c.dataStreams[part] {
                     ds.indices.forEach(add)
+                } else if let e = damagedError(part) {
+                    throw e
                 } else if !options.ignoreUnavailable {
                     throw StoreError.indexNotFound(part)
                 }
             }
             if chosen.isEmpty && !options.allowNoIndices {
                 throw StoreError.indexNotFound(expression)
+            }
+            // A damaged backing index fails the request: answering without it would be wrong.
+            for name in chosen where c.indices[name] == nil {
+                if let e = damagedError(name) { throw e }
             }
             return chosen.compactMap { c.indices[$0] }
         }

@@ -11,6 +11,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case resourceNotFound = "resource_not_found_exception"
         case parsing = "parsing_exception"
         case io = "io_exception"
+        /// An index whose files are missing or damaged: reported, never opened, never removed.
+        case corrupt = "corrupt_index_exception"
         case `internal` = "internal_error"
     }
 

@@ -3,8 +3,8 @@ import Testing
 
 @Suite struct WALTests {
     private func decode(_ bytes: [UInt8]) -> ([WALRecord], Int) {
-        let (records, valid) = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
-        return (records.map(\.0), valid)
+        let decoded = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
+        return (decoded.records.map(\.0), decoded.tail?.lowerBound ?? bytes.count)
     }
 
     /// Segments point into the log for `_source`: the offset a record's encoder returns and the
@@ -18,7 +18,7 @@ import Testing
         var bytes: [UInt8] = []
         var written: [Int] = []
         for r in records { written.append(r.append(to: &bytes)) }
-        let (decoded, _) = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
+        let decoded = bytes.withUnsafeBytes { WALRecord.decodeAll($0).records }
         #expect(decoded.map(\.1) == written)
         for (r, at) in decoded { #expect(Array(bytes[at..<(at + r.source.count)]) == r.source) }
     }
@@ -75,7 +75,7 @@ import Testing
         #expect(decoded == [WALRecord(op: .index, seqNo: 9, version: 2, id: "k", source: Array("{}".utf8))])
     }
 
-    @Test func corruptRecordEndsTheLog() {
+    @Test func corruptLastRecordIsATornTail() {
         var bytes: [UInt8] = []
         WALRecord(op: .index, seqNo: 0, version: 1, id: "a", source: Array("{}".utf8)).append(to: &bytes)
         let first = bytes.count
@@ -84,6 +84,35 @@ import Testing
         let (decoded, valid) = decode(bytes)
         #expect(decoded.map(\.id) == ["a"])
         #expect(valid == first)
+    }
+
+    /// A flipped byte in the middle of a log costs the record it falls in; the records after it
+    /// are found again and the damage is reported, not taken for the end of the log.
+    @Test(arguments: [0, 3, 8, 12, 20]) func damageIsSkippedAndReported(offsetInSecond: Int) {
+        var bytes: [UInt8] = []
+        var starts: [Int] = []
+        for (i, id) in ["a", "b", "c", "d"].enumerated() {
+            starts.append(bytes.count)
+            WALRecord(op: .index, seqNo: Int64(i), version: 1, id: id, source: Array(#"{"n":\#(i)}"#.utf8)).append(to: &bytes)
+        }
+        bytes[starts[1] + offsetInSecond] ^= 0x5A
+        let decoded = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
+        #expect(decoded.records.map(\.0.id) == ["a", "c", "d"])
+        #expect(decoded.damaged == [starts[1]..<starts[2]])
+        #expect(decoded.tail == nil)
+    }
+
+    /// An id too long for the record's 16-bit length is laid out empty (the write is refused
+    /// after its slot exists), so replay goes on past it.
+    @Test func overlongIdNeverBreaksTheLog() {
+        var log = PendingLog()
+        let a = log.reserve(id: String(repeating: "x", count: 70_000), source: Array("{}".utf8))
+        let b = log.reserve(id: "b", source: Array("{}".utf8))
+        log.finish(a, op: nil, seqNo: -2, version: -1)
+        log.finish(b, op: .index, seqNo: 0, version: 1)
+        let (decoded, valid) = decode(log.bytes)
+        #expect(decoded == [WALRecord(op: .index, seqNo: 0, version: 1, id: "b", source: Array("{}".utf8))])
+        #expect(valid == log.bytes.count)
     }
 
     @Test func crcContinues() {

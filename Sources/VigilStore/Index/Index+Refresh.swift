@@ -111,7 +111,8 @@ extension Index {
         }
         let maxSeqNo = s.nextSeqNo - 1
         try FileIO.writeAtomically(directory + "/commit.json", JSONWriter().encode(
-            Index.commitJSON(segments: s.segments.map(\.segment.name), walGeneration: walGeneration, nextSegment: s.nextSegment, maxSeqNo: maxSeqNo)))
+            Index.commitJSON(segments: s.segments.map(\.segment.name), walGeneration: walGeneration, nextSegment: s.nextSegment, maxSeqNo: maxSeqNo,
+                             deleted: Dictionary(s.segments.map { ($0.segment.name, $0.deletes.cardinality) }, uniquingKeysWith: { a, _ in a }))))
         s.committedGeneration = walGeneration
     }
 

@@ -118,13 +118,19 @@ public final class Index: Sendable {
             let segDir = directory + "/segments/" + segName
             let segment = try Segment(directory: segDir)
             var deletes = Bitmap(count: segment.docCount)
+            let expected = Int(commit["deleted"]?[segName]?.int64Value ?? 0)
             if FileIO.exists(segDir + "/deletes.bin") {
                 let bytes = try FileIO.read(segDir + "/deletes.bin")
                 var words = [UInt64](repeating: 0, count: (segment.docCount + 63) / 64)
-                if bytes.count == words.count * 8 {
-                    bytes.withUnsafeBytes { src in words.withUnsafeMutableBytes { $0.copyMemory(from: src) } }
-                    deletes = Bitmap(count: segment.docCount, words: words)
+                guard bytes.count == words.count * 8 else {
+                    throw StoreError(.corrupt, "segment [\(segName)]: deletes.bin holds \(bytes.count) bytes, expected \(words.count * 8)")
                 }
+                bytes.withUnsafeBytes { src in words.withUnsafeMutableBytes { $0.copyMemory(from: src) } }
+                deletes = Bitmap(count: segment.docCount, words: words)
+            }
+            // The file may be newer than the commit (more deletions), never older or gone.
+            if deletes.cardinality < expected {
+                throw StoreError(.corrupt, "segment [\(segName)]: deletes.bin marks \(deletes.cardinality) deleted documents, the commit recorded \(expected)")
             }
             st.segments.append(SegmentEntry(segment: segment, deletes: deletes))
         }
@@ -138,7 +144,8 @@ public final class Index: Sendable {
         let walGeneration = Int(commit["wal_generation"]?.int64Value ?? 1)
         st.committedGeneration = walGeneration
         let walDirectory = directory + "/wal"
-        let records = try WriteAheadLog.replay(directory: walDirectory, from: walGeneration)
+        let (records, problems) = try WriteAheadLog.replay(directory: walDirectory, from: walGeneration)
+        for problem in problems { StoreLog.warn("index [\(name)]: \(problem)") }
         let existing = WriteAheadLog.generations(in: walDirectory)
         wal = try WriteAheadLog(directory: walDirectory, generation: max(walGeneration, (existing.last ?? 0) + 1))
         state = Mutex(st)
@@ -154,10 +161,14 @@ public final class Index: Sendable {
         return .object(o)
     }
 
-    static func commitJSON(segments: [String], walGeneration: Int, nextSegment: Int, maxSeqNo: Int64) -> JSONValue {
-        .object([
+    /// `deleted`: per segment, how many of its documents `deletes.bin` marks at least, so a lost or
+    /// truncated file is noticed instead of bringing deleted documents back.
+    static func commitJSON(segments: [String], walGeneration: Int, nextSegment: Int, maxSeqNo: Int64, deleted: [String: Int] = [:]) -> JSONValue {
+        var deletes = JSONObject()
+        for name in segments { if let n = deleted[name], n > 0 { deletes[name] = .int(Int64(n)) } }
+        return .object([
             "segments": .array(segments.map { .string($0) }), "wal_generation": .int(Int64(walGeneration)),
-            "next_segment": .int(Int64(nextSegment)), "max_seq_no": .int(maxSeqNo),
+            "next_segment": .int(Int64(nextSegment)), "max_seq_no": .int(maxSeqNo), "deleted": .object(deletes),
         ])
     }
 

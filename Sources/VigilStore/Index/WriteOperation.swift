@@ -66,7 +66,7 @@ extension StoreError {
         switch code {
         case .indexNotFound, .documentMissing, .resourceNotFound: return 404
         case .versionConflict: return 409
-        case .io, .internal: return 500
+        case .io, .internal, .corrupt: return 500
         default: return 400
         }
     }

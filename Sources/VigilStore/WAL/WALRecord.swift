@@ -46,40 +46,75 @@ public struct WALRecord: Sendable, Equatable {
         return v
     }
 
-    /// Decodes the records of one log file, stopping at the first torn or corrupt record.
-    /// Returns the records, each with the offset of its source bytes in the file, and the
-    /// byte length of the valid prefix.
-    static func decodeAll(_ b: UnsafeRawBufferPointer) -> ([(WALRecord, Int)], Int) {
+    /// Elasticsearch's limit on `_id`, checked before anything is logged.
+    static let maxIdLength = 512
+
+    /// The records of one log file, each with the offset of its source bytes in the file, and
+    /// the damaged byte ranges skipped over. A record that does not check out is skipped to the
+    /// next one that does (found by its flag bit, bounds and checksum), so one flipped byte costs
+    /// one record, not the rest of the file; a bad stretch with no good record after it is the
+    /// torn tail of an interrupted append.
+    static func decodeAll(_ b: UnsafeRawBufferPointer) -> (records: [(WALRecord, Int)], damaged: [Range<Int>], tail: Range<Int>?) {
         var out: [(WALRecord, Int)] = []
+        var damaged: [Range<Int>] = []
         var p = 0
-        while p + 8 <= b.count {
-            let word = UInt32(get(b, p, 4))
-            let length = Int(word & 0x7FFF_FFFF)
-            let crc = UInt32(get(b, p + 4, 4))
-            guard length >= 23, p + 8 + length <= b.count else { break }
-            let payload = UnsafeRawBufferPointer(rebasing: b[(p + 8)..<(p + 8 + length)])
-            guard CRC32C.checksum(payload) == crc || LegacyCRC32.checksum(payload) == crc else { break }
-            let opAt: Int, seqAt: Int, idAt: Int
-            if word & 0x8000_0000 != 0 {
-                (opAt, seqAt, idAt) = (length - 17, length - 16, 0)
-            } else {
-                (opAt, seqAt, idAt) = (0, 1, 17)
+        while p < b.count {
+            switch record(b, at: p) {
+            case .record(let r, let sourceAt, let next):
+                if let r { out.append((r, sourceAt)) }
+                p = next
+            case .bad:
+                var q = p + 1
+                while q < b.count, !isRecord(b, at: q) { q += 1 }
+                if q >= b.count { return (out, damaged, p..<b.count) }
+                damaged.append(p..<q)
+                p = q
             }
-            let idLength = Int(get(payload, idAt, 2))
-            guard idAt + 2 + idLength + 4 <= length else { break }
-            let id = String(decoding: UnsafeRawBufferPointer(rebasing: payload[(idAt + 2)..<(idAt + 2 + idLength)]), as: UTF8.self)
-            let sourceLength = Int(get(payload, idAt + 2 + idLength, 4))
-            let sourceStart = idAt + 6 + idLength
-            guard sourceStart + sourceLength + (idAt == 0 ? 17 : 0) == length else { break }
-            p += 8 + length
-            // A reserved slot whose write was rejected.
-            if payload[opAt] == 0 && idAt == 0 { continue }
-            guard let op = Op(rawValue: payload[opAt]) else { break }
-            let source = [UInt8](UnsafeRawBufferPointer(rebasing: payload[sourceStart..<(sourceStart + sourceLength)]))
-            out.append((WALRecord(op: op, seqNo: Int64(bitPattern: get(payload, seqAt, 8)), version: Int64(bitPattern: get(payload, seqAt + 8, 8)), id: id, source: source),
-                        p - length + sourceStart))
         }
-        return (out, p)
+        return (out, damaged, nil)
+    }
+
+    private enum Decoded {
+        /// A record (nil for a reserved slot whose write was rejected) and where the next starts.
+        case record(WALRecord?, sourceAt: Int, next: Int)
+        case bad
+    }
+
+    /// Whether a record of the current layout starts at `p` and checks out; used to find the
+    /// next good record after damage, so only candidates with the layout's flag bit are tried.
+    private static func isRecord(_ b: UnsafeRawBufferPointer, at p: Int) -> Bool {
+        guard p + 8 <= b.count, b[p + 3] & 0x80 != 0 else { return false }
+        if case .record = record(b, at: p) { return true }
+        return false
+    }
+
+    private static func record(_ b: UnsafeRawBufferPointer, at p: Int) -> Decoded {
+        guard p + 8 <= b.count else { return .bad }
+        let word = UInt32(get(b, p, 4))
+        let length = Int(word & 0x7FFF_FFFF)
+        let crc = UInt32(get(b, p + 4, 4))
+        guard length >= 23, length <= b.count - p - 8 else { return .bad }
+        let payload = UnsafeRawBufferPointer(rebasing: b[(p + 8)..<(p + 8 + length)])
+        guard CRC32C.checksum(payload) == crc || LegacyCRC32.checksum(payload) == crc else { return .bad }
+        let opAt: Int, seqAt: Int, idAt: Int
+        if word & 0x8000_0000 != 0 {
+            (opAt, seqAt, idAt) = (length - 17, length - 16, 0)
+        } else {
+            (opAt, seqAt, idAt) = (0, 1, 17)
+        }
+        let idLength = Int(get(payload, idAt, 2))
+        guard idAt + 2 + idLength + 4 <= length else { return .bad }
+        let id = String(decoding: UnsafeRawBufferPointer(rebasing: payload[(idAt + 2)..<(idAt + 2 + idLength)]), as: UTF8.self)
+        let sourceLength = Int(get(payload, idAt + 2 + idLength, 4))
+        let sourceStart = idAt + 6 + idLength
+        guard sourceLength <= length, sourceStart + sourceLength + (idAt == 0 ? 17 : 0) == length else { return .bad }
+        let next = p + 8 + length
+        // A reserved slot whose write was rejected.
+        if payload[opAt] == 0 && idAt == 0 { return .record(nil, sourceAt: 0, next: next) }
+        guard let op = Op(rawValue: payload[opAt]) else { return .bad }
+        let source = [UInt8](UnsafeRawBufferPointer(rebasing: payload[sourceStart..<(sourceStart + sourceLength)]))
+        let r = WALRecord(op: op, seqNo: Int64(bitPattern: get(payload, seqAt, 8)), version: Int64(bitPattern: get(payload, seqAt + 8, 8)), id: id, source: source)
+        return .record(r, sourceAt: p + 8 + sourceStart, next: next)
     }
 }
 
@@ -108,8 +143,11 @@ struct PendingLog {
         bytes.append(contentsOf: [0, 0, 0, 0, 0, 0, 0, 0])
         var id = id
         id.withUTF8 { u in
-            WALRecord.put(UInt64(u.count), 2, &bytes)
-            bytes.append(contentsOf: u)
+            // An id over 512 bytes is refused once its slot exists; its record keeps no id, so
+            // the 16-bit length is never wrong and replay never stops there.
+            let kept = u.count <= WALRecord.maxIdLength ? u.count : 0
+            WALRecord.put(UInt64(kept), 2, &bytes)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: u[0..<kept]))
         }
         WALRecord.put(UInt64(source.count), 4, &bytes)
         bytes.append(contentsOf: source)

@@ -147,15 +147,25 @@ final class WriteAheadLog: Sendable {
         var sourceOffset: Int
     }
 
-    /// Reads every record of generations `>= from`, in order.
-    static func replay(directory: String, from: Int) throws(StoreError) -> [Replayed] {
+    /// Reads every record of generations `>= from`, in order. Damage is skipped over and
+    /// described in `problems` (a torn tail of the newest generation is an interrupted append,
+    /// not damage: nothing in it was acknowledged).
+    static func replay(directory: String, from: Int) throws(StoreError) -> (records: [Replayed], problems: [String]) {
         var out: [Replayed] = []
-        for g in generations(in: directory) where g >= from {
+        var problems: [String] = []
+        let all = generations(in: directory).filter { $0 >= from }
+        for g in all {
             let bytes = try FileIO.read(directory + "/" + fileName(g))
-            let (records, _) = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
-            for (record, at) in records { out.append(Replayed(record: record, generation: g, sourceOffset: at)) }
+            let decoded = bytes.withUnsafeBytes { WALRecord.decodeAll($0) }
+            for (record, at) in decoded.records { out.append(Replayed(record: record, generation: g, sourceOffset: at)) }
+            for r in decoded.damaged {
+                problems.append("log generation \(g): \(r.count) damaged bytes at offset \(r.lowerBound) skipped; the records after them were replayed")
+            }
+            if let tail = decoded.tail, g != all.last {
+                problems.append("log generation \(g): the last \(tail.count) bytes (from offset \(tail.lowerBound)) are damaged")
+            }
         }
-        return out
+        return (out, problems)
     }
 }
 
