@@ -1,4 +1,5 @@
 public import Hummingbird
+import HummingbirdCore
 import HTTPTypes
 import Logging
 import NIOCore
@@ -14,6 +15,8 @@ public struct VigilServer: Sendable {
     public let port: Int
     /// `http.max_content_length`.
     public static let maxContentLength = 100 * 1024 * 1024
+    /// Connections served at once.
+    public static let maxConnections = 4096
     /// How often the detection engine looks for rules that are due.
     public var ruleCheckInterval: Duration = .seconds(1)
 
@@ -38,9 +41,17 @@ public struct VigilServer: Sendable {
                                   connectors: ConnectorService(control: control, store: store), engine: engine)
         let checkEvery = ruleCheckInterval
         let responder = Responder(router: api.router())
+        // The door: a client that sends nothing for a minute outside a request is closed, and at
+        // most `maxConnections` are served at once (more wait in the listen backlog), so idle or
+        // slow sockets cannot use up the descriptors segments and logs need.
+        let maxLength = VigilServer.maxContentLength
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ExpectContinueHandler(maxContentLength: maxLength)], idleTimeout: .seconds(60))
         let app = Application(
             responder: responder,
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            server: .http1(configuration: http),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil,
+                                 availableConnectionsDelegate: MaximumAvailableConnections(VigilServer.maxConnections)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -90,6 +101,10 @@ struct Responder: HTTPResponder {
         var response: ESResponse
         if let length = request.headers[.contentLength].flatMap(Int.init), length > VigilServer.maxContentLength {
             response = Responder.tooLarge(length)
+        } else if Responder.needsXSRFHeader(method: method, uri: uri, request.headers) {
+            // Kibana's rule: a write to its API must carry `kbn-xsrf` (or `kbn-version`), which a
+            // page on another origin cannot add to a form post or a simple request.
+            response = .json(["statusCode": 400, "error": "Bad Request", "message": "Request must contain a kbn-xsrf header."], status: 400)
         } else if let type = contentType, !Responder.acceptedContentType(type),
                   !(uri.hasPrefix("/api/") && type.lowercased().hasPrefix("multipart/form-data")) {
             response = .json(["error": .string("Content-Type header [\(type)] is not supported"), "status": 406], status: 406)
@@ -103,6 +118,11 @@ struct Responder: HTTPResponder {
             }
         }
         return render(response, request: esRequest, pretty: pretty, filter: filter, head: method == "HEAD")
+    }
+
+    static func needsXSRFHeader(method: String, uri: String, _ headers: HTTPFields) -> Bool {
+        guard uri.hasPrefix("/api/") || uri.hasPrefix("/internal/"), !["GET", "HEAD", "OPTIONS"].contains(method) else { return false }
+        return headers[HTTPField.Name("kbn-xsrf")!] == nil && headers[HTTPField.Name("kbn-version")!] == nil
     }
 
     /// JSON and NDJSON, plain or Elasticsearch's vendor types, as Elasticsearch accepts (no form encoding).

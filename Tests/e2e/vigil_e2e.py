@@ -276,7 +276,10 @@ class VigilServer:
         self.kill()
 
     # convenience wrappers
-    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 60.0) -> Resp:
+    def request(self, method: str, path: str, body=None, headers=None, timeout: float = 60.0, xsrf: bool = True) -> Resp:
+        # Kibana's API wants `kbn-xsrf` on writes, as Kibana's own clients send it; xsrf=False leaves it out.
+        if xsrf and (path.startswith("/api/") or path.startswith("/internal/")):
+            headers = {"kbn-xsrf": "vigil-e2e", **(headers or {})}
         return http_request(self.port, method, path, body=body, headers=headers, timeout=timeout)
 
     def get(self, path: str, **kw) -> Resp:
