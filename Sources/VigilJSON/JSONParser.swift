@@ -82,9 +82,14 @@ struct Reader {
         self.maxDepth = maxDepth
     }
 
-    private enum Frame {
-        case array([JSONValue])
-        case object([JSONObject.Entry], String)
+    /// An open container. A struct mutated in place in the stack, so appending to its items never
+    /// copies them (an enum's payload taken out and put back was copied on every append: a
+    /// 32,000-key object took seconds to parse).
+    private struct Frame {
+        var isObject: Bool
+        var items: [JSONValue] = []
+        var entries: [JSONObject.Entry] = []
+        var key = ""
     }
 
     func error(_ code: JSONError.Code, _ message: String) -> JSONError {
@@ -128,7 +133,7 @@ struct Reader {
                     value = .object(JSONObject())
                 } else {
                     let key = try readKey()
-                    stack.append(.object([], key))
+                    stack.append(Frame(isObject: true, key: key))
                     continue
                 }
             case UInt8(ascii: "["):
@@ -140,7 +145,7 @@ struct Reader {
                     pos += 1
                     value = .array([])
                 } else {
-                    stack.append(.array([]))
+                    stack.append(Frame(isObject: false))
                     continue
                 }
             default:
@@ -148,30 +153,27 @@ struct Reader {
             }
             // Attach the value to its container; close containers as far as they end.
             while true {
-                guard let top = stack.popLast() else { return value }
-                switch top {
-                case .array(var items):
-                    items.append(value)
+                guard !stack.isEmpty else { return value }
+                let top = stack.count - 1
+                if !stack[top].isObject {
+                    stack[top].items.append(value)
                     let d = try peekNonWhitespace()
                     pos += 1
-                    if d == UInt8(ascii: ",") {
-                        stack.append(.array(items))
-                    } else if d == UInt8(ascii: "]") {
-                        value = .array(items)
+                    if d == UInt8(ascii: "]") {
+                        value = .array(stack.removeLast().items)
                         continue
-                    } else {
+                    } else if d != UInt8(ascii: ",") {
                         pos -= 1
                         throw error(.unexpectedCharacter, "Unexpected character \(describe(d)): expected ',' or ']'")
                     }
-                case .object(var entries, let key):
-                    entries.append(JSONObject.Entry(key: key, value: value))
+                } else {
+                    stack[top].entries.append(JSONObject.Entry(key: stack[top].key, value: value))
                     let d = try peekNonWhitespace()
                     pos += 1
                     if d == UInt8(ascii: ",") {
-                        let next = try readKey()
-                        stack.append(.object(entries, next))
+                        stack[top].key = try readKey()
                     } else if d == UInt8(ascii: "}") {
-                        value = .object(JSONObject(entries))
+                        value = .object(JSONObject(stack.removeLast().entries))
                         continue
                     } else {
                         pos -= 1
