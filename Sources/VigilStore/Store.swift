@@ -132,6 +132,11 @@ public final class Store: StorageBackend {
             throw invalid("must not contain the following characters [' ','\"','*',',','/','<','>','?','\\\\','|']")
         }
         if let f = name.first, "_-+".contains(f) { throw invalid("must not start with '_', '-', or '+'") }
+        // The name is a folder name here: control characters (a NUL cuts the path short) and
+        // the replacement character of undecodable UTF-8 in the request are refused.
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0xFFFD }) {
+            throw invalid("must not contain control characters or invalid UTF-8")
+        }
         if name == "." || name == ".." { throw invalid("must not be '.' or '..'") }
         if name.utf8.count > 255 {
             throw StoreError(.invalidIndexName, "Invalid index name [\(name)], index name is too long, (\(name.utf8.count) > 255)", index: name)
@@ -158,6 +163,9 @@ public final class Store: StorageBackend {
         if let body {
             for e in body.entries where !["mappings", "settings", "aliases"].contains(e.key) {
                 throw StoreError(.parsing, "unknown key [\(e.key)] for create index")
+            }
+            if let aliases = body["aliases"], aliases.objectValue?.isEmpty != true {
+                throw StoreError(.illegalArgument, "[aliases] are not supported by Vigil yet: create the index without them")
             }
         }
         // Templates apply first, the request's own mappings and settings on top. A backing

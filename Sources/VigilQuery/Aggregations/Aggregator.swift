@@ -155,7 +155,13 @@ public final class Aggregator {
             if s.body.objectValue?["script"] != nil { throw QueryDSLError("[\(s.type)] aggregation scripts are not supported yet by Vigil") }
             throw QueryDSLError("Required one of fields [field, script], but none were specified.", type: "illegal_argument_exception")
         }
-        return fieldRef(name)
+        let f = fieldRef(name)
+        // As Elasticsearch with fielddata off: a text field has no per-document values.
+        if f.type == .text {
+            throw QueryDSLError("Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [\(name)] in order to load field data by uninverting the inverted index. Note that this can use significant memory.",
+                                type: "illegal_argument_exception")
+        }
+        return f
     }
 
     func fieldRef(_ name: String) -> FieldRef {
@@ -583,8 +589,8 @@ struct TermFilter {
         case .array(let a)?: excludeSet = Set(a.map { $0.stringValue ?? $0.scalarText })
         default: break
         }
-        for r in [includeRegex, excludeRegex].compactMap({ $0 }) where !Pattern.isValidRegex(r) {
-            throw QueryDSLError("invalid regular expression [\(r)]", type: "illegal_argument_exception")
+        for r in [includeRegex, excludeRegex].compactMap({ $0 }) {
+            if let problem = Pattern.regexProblem(r) { throw QueryDSLError(problem.message, type: problem.type) }
         }
     }
 

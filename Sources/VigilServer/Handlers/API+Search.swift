@@ -23,6 +23,9 @@ extension API {
                 specs.append(SortSpec(field: parts[0], descending: desc, missingFirst: false))
             case .object(let o):
                 guard o.count == 1, let e = o.entries.first else { throw RequestError.parsing("malformed sort format, within the sort array, an object should have exactly one field") }
+                if ["_script", "_geo_distance"].contains(e.key) {
+                    throw RequestError.illegalArgument("[\(e.key)] sort is not supported by Vigil yet")
+                }
                 var spec = SortSpec(field: e.key, descending: e.key == "_score", missingFirst: false)
                 switch e.value {
                 case .string(let order):

@@ -253,6 +253,14 @@ extension API {
             for ri in matched.indices { for si in matched[ri].indices { matched[ri][si].formIntersection(post[ri][si]) } }
         }
         let specs = s.sort
+        // As Elasticsearch: a text field has no per-document values to sort by (fielddata is off).
+        for spec in specs where !spec.field.hasPrefix("_") {
+            for r in readers where r.mapping.field(at: spec.field)?.type == .text {
+                throw RequestError.searchPhase(RequestError.illegalArgument(
+                    "Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [\(spec.field)] in order to load field data by uninverting the inverted index. Note that this can use significant memory."),
+                    index: r.index)
+            }
+        }
         let sorted = !specs.isEmpty && !(specs.count == 1 && specs[0].field == "_score" && specs[0].descending)
         let needScores = !sorted || specs.contains { $0.field == "_score" } || s.trackScores || s.minScore != nil
         // Scores: constant per reader when the query's score is, else BM25 per document.

@@ -37,6 +37,9 @@ public struct IndexTemplate: Sendable, Equatable {
             throw StoreError(.illegalArgument, "index template [\(name)] specifies component templates \(names) that do not exist")
         }
         let template = body["template"]?.objectValue
+        if let aliases = template?["aliases"], aliases.objectValue?.isEmpty != true {
+            throw StoreError(.illegalArgument, "[aliases] in index templates are not supported by Vigil yet: remove them from [template]")
+        }
         mapping = try template?["mappings"].map { (v) throws(StoreError) -> Mapping in try Mapping(json: v) }
         settings = try IndexSettings(json: template?["settings"])
     }

@@ -32,6 +32,10 @@ public struct IndexSettings: Sendable, Equatable {
         for k in Array(values.keys) where !k.hasPrefix("index.") {
             values["index." + k] = values.removeValue(forKey: k)
         }
+        if let k = values.keys.sorted().first(where: { $0.hasPrefix("index.analysis.") }) {
+            throw StoreError(.illegalArgument,
+                "[index.analysis] settings are not supported by Vigil yet (found [\(k)]): text fields are analyzed with the standard analyzer only")
+        }
         for key in ["index.number_of_shards", "index.number_of_replicas"] {
             if let v = values[key], Int(v) == nil || Int(v)! < 0 {
                 throw StoreError(.illegalArgument, "Failed to parse value [\(v)] for setting [\(key)] must be >= 0")

@@ -144,6 +144,9 @@ public struct DocumentMapper: Sendable {
             if key.isEmpty {
                 throw StoreError(.mapperParsing, "field name cannot be an empty string")
             }
+            if prefix.isEmpty && key.hasPrefix("_") && DocumentMapper.metadataFields.contains(key) {
+                throw StoreError(.mapperParsing, "Field [\(key)] is a metadata field and cannot be added inside a document. Use the index API request parameters.")
+            }
             if !key.utf8.contains(UInt8(ascii: ".")) {
                 try mapValue(e.value, path: prefix.isEmpty ? key : prefix + "." + key, dynamic: dynamic, depth: depth)
                 continue
@@ -226,7 +229,7 @@ public struct DocumentMapper: Sendable {
                 case "false", "runtime":
                     return
                 default:
-                    let f = DocumentMapper.infer(value)
+                    let f = try DocumentMapper.dynamicField(value, path: path, mapping)
                     if resolved.count + 2 > mapping.fieldsLimit {
                         throw StoreError(.illegalArgument, "Limit of total fields [\(mapping.fieldsLimit)] has been exceeded while adding new fields [1]")
                     }
@@ -234,6 +237,41 @@ public struct DocumentMapper: Sendable {
                     try addLeaf(value, path: path, resolved[path]!)
                 }
             }
+        }
+    }
+
+    /// Elasticsearch's metadata fields, which a document's top level may not set.
+    static let metadataFields: Set<String> = [
+        "_id", "_index", "_routing", "_source", "_field_names", "_ignored", "_seq_no", "_primary_term", "_version", "_tier",
+        "_nested_path", "_data_stream_timestamp",
+    ]
+
+    /// A new field's mapping: the first matching dynamic template's, or Elasticsearch's default
+    /// dynamic mapping (with the mapping's `date_detection` and `numeric_detection`).
+    static func dynamicField(_ value: JSONValue, path: String, _ mapping: Mapping) throws(StoreError) -> FieldMapping {
+        var type: String
+        switch value {
+        case .bool: type = "boolean"
+        case .int, .uint: type = "long"
+        case .double: type = "double"
+        case .string(let s):
+            type = "string"
+            if mapping.dateDetection && looksLikeDate(s) {
+                type = "date"
+            } else if mapping.numericDetection {
+                if Int64(s) != nil { type = "long" } else if let d = Double(s), d.isFinite { type = "double" }
+            }
+        default: type = "string"
+        }
+        let leaf = lastPart(path)
+        if let t = mapping.dynamicTemplates.first(where: { $0.matches(path: path, leaf: leaf, type: type) }) {
+            return try t.field(leaf: leaf, type: type)
+        }
+        switch (value, type) {
+        case (.string, "string"): return FieldMapping(type: .text, fields: ["keyword": FieldMapping(type: .keyword, parameters: ["ignore_above": .int(256)])])
+        case (.string, "long"): return FieldMapping(type: .long)
+        case (.string, "double"): return FieldMapping(type: .float)
+        default: return infer(value)
         }
     }
 

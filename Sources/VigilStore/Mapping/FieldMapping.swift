@@ -83,6 +83,17 @@ public struct FieldMapping: Sendable, Equatable {
                 guard knownLeafParameters.contains(e.key) else {
                     throw StoreError(.mapperParsing, "unknown parameter [\(e.key)] on mapper [\(name)] of type [\(type.rawValue)]")
                 }
+                // Accepting an analyzer Vigil does not run would answer every text query wrongly.
+                if ["analyzer", "search_analyzer", "search_quote_analyzer"].contains(e.key), e.value.stringValue != "standard" {
+                    throw StoreError(.mapperParsing,
+                        "[\(e.key)] [\(e.value.stringValue ?? e.value.jsonString)] on field [\(name)] is not supported by Vigil yet: text fields are analyzed with the standard analyzer only")
+                }
+                if e.key == "fielddata", e.value.boolValue == true {
+                    throw StoreError(.mapperParsing, "[fielddata] on field [\(name)] is not supported by Vigil yet: aggregate and sort on a keyword field")
+                }
+                if e.key == "normalizer" {
+                    throw StoreError(.mapperParsing, "[normalizer] on field [\(name)] is not supported by Vigil yet: keyword values are kept as written")
+                }
                 field.parameters[e.key] = e.value
             }
         }

@@ -7,6 +7,11 @@ public struct Mapping: Sendable, Equatable {
     public var dynamic: String = "true"
     /// Top-level entries kept verbatim (`_source`, `_meta`, `dynamic_templates`, `date_detection`, …).
     public var extras: JSONObject = JSONObject()
+    /// `dynamic_templates`, parsed from `extras` whenever they change.
+    public private(set) var dynamicTemplates: [DynamicTemplate] = []
+    /// `date_detection` (on by default) and `numeric_detection` (off by default).
+    public var dateDetection: Bool { extras["date_detection"]?.boolValue ?? (extras["date_detection"]?.stringValue != "false") }
+    public var numericDetection: Bool { extras["numeric_detection"]?.boolValue ?? (extras["numeric_detection"]?.stringValue == "true") }
 
     public init() {}
 
@@ -44,6 +49,10 @@ public struct Mapping: Sendable, Equatable {
             default:
                 throw StoreError(.mapperParsing, "Failed to parse mapping: Root mapping definition has unsupported parameters:  [\(e.key) : \(e.value.jsonString)]")
             }
+        }
+        dynamicTemplates = try DynamicTemplate.parse(extras["dynamic_templates"])
+        if let formats = extras["dynamic_date_formats"] {
+            throw StoreError(.mapperParsing, "[dynamic_date_formats] \(formats.jsonString) is not supported by Vigil yet: dynamic dates use strict_date_optional_time")
         }
         // The field count is checked where the index's limit is known (creation, `_mapping`).
         try checkLimits(countFields: false)
@@ -110,6 +119,7 @@ public struct Mapping: Sendable, Equatable {
         properties = merged
         if other.dynamic != "true" { dynamic = other.dynamic }
         for e in other.extras.entries { extras[e.key] = e.value }
+        dynamicTemplates = try DynamicTemplate.parse(extras["dynamic_templates"])
         try checkLimits()
         try checkAliases()
     }
