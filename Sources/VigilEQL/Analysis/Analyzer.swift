@@ -203,7 +203,7 @@ public struct Analyzer {
                     problem(item.span, "[regex] pattern must be a string")
                     continue
                 }
-                if !Pattern.isValidRegex(s) { problem(item.span, "Invalid regular expression [\(s)]") }
+                if let p = Pattern.regexProblem(s) { problem(item.span, "Invalid regular expression [\(s)]: \(p.message)") }
                 patterns.append(Pattern(.regex(s), insensitive: insensitive))
             }
             return .matches(value, patterns)

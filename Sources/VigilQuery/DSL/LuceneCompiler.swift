@@ -98,7 +98,7 @@ struct LuceneCompiler {
         case .phrase(let text, let slop):
             return try dsl.phrase(field, text, slop: slop, prefix: false)
         case .regex(let r):
-            guard Pattern.isValidRegex(r) else { throw QueryDSLError("failed to create query: invalid regular expression [\(r)]", type: "query_shard_exception") }
+            if let problem = Pattern.regexProblem(r) { throw QueryDSL.regexError(problem) }
             guard type == nil || type!.isStringLike else {
                 throw QueryDSLError("Can only use regexp queries on keyword and text fields - not on [\(field)] which is of type [\(type!.rawValue)]", type: "query_shard_exception")
             }

@@ -112,8 +112,14 @@ public struct QueryDSL {
             }
             let insensitive = o?["case_insensitive"]?.boolValue ?? false
             let kind: Pattern.Kind = name == "prefix" ? .prefix(value) : name == "wildcard" ? QueryDSL.wildcard(value) : .regex(value)
-            if case .regex(let r) = kind, !Pattern.isValidRegex(r) {
-                throw QueryDSLError("failed to create query: invalid regular expression [\(r)]", type: "query_shard_exception")
+            if case .regex(let r) = kind, let problem = Pattern.regexProblem(r) {
+                throw QueryDSL.regexError(problem)
+            }
+            if name == "regexp", let flags = o?["flags"]?.stringValue, !["", "ALL"].contains(flags.uppercased()) {
+                throw QueryDSLError("[regexp] flags other than ALL are not supported by Vigil yet (got [\(flags)])", type: "illegal_argument_exception")
+            }
+            if name == "regexp", o?["flags_value"] != nil || o?["max_determinized_states"] != nil {
+                throw QueryDSLError("[regexp] flags_value and max_determinized_states are not supported by Vigil yet", type: "illegal_argument_exception")
             }
             return pattern(field, Pattern(kind, insensitive: insensitive)).constant(boost(spec))
         case "match", "match_phrase", "match_phrase_prefix", "match_bool_prefix":
@@ -454,6 +460,13 @@ public struct QueryDSL {
         case .null: return .null
         default: throw QueryDSLError("[\(field)] value must be a scalar")
         }
+    }
+
+    /// A refused regular expression as Elasticsearch reports it: a query that cannot be built.
+    static func regexError(_ problem: (type: String, message: String)) -> QueryDSLError {
+        problem.type == "illegal_argument_exception"
+            ? QueryDSLError("failed to create query: \(problem.message)", type: "query_shard_exception")
+            : QueryDSLError(problem.message, type: problem.type)
     }
 
     /// A Lucene wildcard (`*` any run, `?` one character, `\\` escapes the next character) as

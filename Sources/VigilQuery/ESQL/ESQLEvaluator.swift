@@ -75,7 +75,8 @@ struct ESQLEvaluator {
             var hit = false
             for p in patterns {
                 if regex {
-                    if (try? regexes.get(p).wholeMatch(in: s)) != nil { hit = true }
+                    // Lucene's syntax as a DFA: linear in the value whatever the pattern.
+                    if PatternMatcher.compiled(p, insensitive: false)?.matches(s) == true { hit = true }
                 } else if ESQLEvaluator.like(s, p) {
                     hit = true
                 }

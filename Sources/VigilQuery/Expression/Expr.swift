@@ -93,5 +93,9 @@ public struct Pattern: Sendable, Hashable {
 
 extension Pattern {
     /// Whether a `regex` pattern compiles.
-    public static func isValidRegex(_ r: String) -> Bool { PatternMatcher.isValidRegex(r) }
+    /// Why a Lucene regular expression is refused (its syntax, or too complex to determinize):
+    /// Elasticsearch's error type and Lucene's message; nil when it compiles.
+    public static func regexProblem(_ r: String) -> (type: String, message: String)? {
+        PatternMatcher.regexError(r).map { ($0.elasticsearchType, $0.message) }
+    }
 }

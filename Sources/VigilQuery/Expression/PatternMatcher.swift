@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 import VigilStore
 
@@ -20,9 +19,7 @@ enum PatternMatcher {
             if let r = bytes(s, x, { t, q in t.count >= q.count && prefixEqual(t, q, fold: true) }) { return r }
             return s.lowercased().hasPrefix(x.lowercased())
         case .regex(let r):
-            guard let re = compiled(r, insensitive: p.insensitive) else { return false }
-            let ns = s as NSString
-            return re.firstMatch(in: s, options: [], range: NSRange(location: 0, length: ns.length)) != nil
+            return compiled(r, insensitive: p.insensitive)?.matches(s) ?? false
         }
     }
 
@@ -69,23 +66,30 @@ enum PatternMatcher {
         Wildcard.matches(t, p, star: "*", single: "?")
     }
 
-    private static let cache = Mutex<[String: NSRegularExpression?]>([:])
+    private static let cache = Mutex<[String: LuceneRegex?]>([:])
 
-    /// Lucene regular expressions match the whole value and have no anchors; the common
-    /// subset maps onto ICU's syntax once anchored.
-    static func compiled(_ r: String, insensitive: Bool) -> NSRegularExpression? {
+    /// Lucene regular expressions, compiled once to a DFA (linear in the value, whatever the
+    /// pattern) and kept for reuse; nil for a pattern that does not compile.
+    static func compiled(_ r: String, insensitive: Bool) -> LuceneRegex? {
         let key = (insensitive ? "i:" : "s:") + r
         if let hit = cache.withLock({ $0[key] }) { return hit }
-        let re = try? NSRegularExpression(pattern: "\\A(?:" + r + ")\\z", options: insensitive ? [.caseInsensitive, .dotMatchesLineSeparators] : [.dotMatchesLineSeparators])
+        let re = try? LuceneRegex(r, caseInsensitive: insensitive)
         cache.withLock { c in
-            if c.count > 10_000 { c.removeAll() }
+            if c.count > 1_000 { c.removeAll() }
             c[key] = re
         }
         return re
     }
 
-    /// Whether a regex compiles (for verification before a query runs).
-    static func isValidRegex(_ r: String) -> Bool { compiled(r, insensitive: false) != nil }
+    /// Why a regex does not compile, in Lucene's words, or nil when it does.
+    static func regexError(_ r: String) -> LuceneRegexError? {
+        do {
+            _ = try LuceneRegex(r)
+            return nil
+        } catch {
+            return error
+        }
+    }
 }
 
 /// Exact, prefix and wildcard patterns prepared once as bytes, to test many raw UTF-8 values
@@ -99,27 +103,37 @@ struct BytePatterns {
     }
 
     private let items: [Item]
+    /// Regular expressions run on the raw bytes of any value, ASCII or not.
+    private let regexes: [LuceneRegex]
 
-    /// Nil when some pattern is a regex or not ASCII.
+    /// Nil when some pattern is not ASCII or a regex does not compile.
     init?(_ patterns: [Pattern]) {
         var items: [Item] = []
+        var regexes: [LuceneRegex] = []
         for p in patterns {
             let (kind, text): (UInt8, String)
             switch p.kind {
             case .exact(let x): (kind, text) = (0, x)
             case .prefix(let x): (kind, text) = (1, x)
             case .wildcard(let w): (kind, text) = (2, w)
-            case .regex: return nil
+            case .regex(let r):
+                guard let re = PatternMatcher.compiled(r, insensitive: p.insensitive) else { return nil }
+                regexes.append(re)
+                continue
             }
             let bytes = Array(text.utf8)
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
             items.append(Item(kind: kind, bytes: bytes, fold: p.insensitive))
         }
         self.items = items
+        self.regexes = regexes
     }
 
-    /// Whether any pattern matches the value; nil when the value is not ASCII.
+    /// Whether any pattern matches the value; nil when the value is not ASCII and some
+    /// pattern is not a regex.
     func matches(_ t: UnsafeBufferPointer<UInt8>) -> Bool? {
+        for re in regexes where re.matches(utf8: t) { return true }
+        if items.isEmpty { return false }
         var any: UInt8 = 0
         for c in t { any |= c }
         guard any < 0x80 else { return nil }
