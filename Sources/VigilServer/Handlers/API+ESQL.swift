@@ -10,6 +10,15 @@ extension API {
         for e in body.entries where !["query", "filter", "columnar", "locale", "params", "profile", "include_ccs_metadata", "time_zone"].contains(e.key) {
             throw RequestError.parsing("unknown field [\(e.key)]")
         }
+        // Accepted by Elasticsearch, not done by Vigil yet: refused rather than ignored.
+        if let f = req.params["format"], f.lowercased() != "json" {
+            throw RequestError.illegalArgument("ES|QL [format] [\(f)] is not supported by Vigil yet: only json")
+        }
+        if let p = body["params"], p.arrayValue?.isEmpty != true { throw RequestError.illegalArgument("ES|QL [params] are not supported by Vigil yet") }
+        for key in ["locale", "time_zone"] where body[key] != nil {
+            throw RequestError.illegalArgument("ES|QL [\(key)] is not supported by Vigil yet")
+        }
+        if body["profile"]?.boolValue == true { throw RequestError.illegalArgument("ES|QL [profile] is not supported by Vigil yet") }
         guard let text = body["query"]?.stringValue else { throw RequestError.parsing("[query] is required") }
         let query: ESQLQuery
         do { query = try ESQLParser.parse(text) } catch { throw RequestError("parsing_exception", error.description) }

@@ -26,6 +26,11 @@ extension API {
     }
 
     func parseSearch(_ req: ESRequest) throws(RequestError) -> SearchRequest {
+        // A scroll that is accepted and not kept makes helpers.scan and ElastAlert report
+        // success with the first page only: refused until scrolls exist.
+        if req.params["scroll"] != nil {
+            throw RequestError.illegalArgument("[scroll] is not supported by Vigil yet: page with a point in time and search_after")
+        }
         var s = SearchRequest()
         let body = try req.jsonBody()
         let supported: Set<String> = [
