@@ -1,5 +1,6 @@
 public import Hummingbird
 import HummingbirdCore
+import Foundation
 import HTTPTypes
 import Logging
 import NIOCore
@@ -33,7 +34,11 @@ public struct VigilServer: Sendable {
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
         var api = API(store: store, pool: pool, results: EQLResults(directory: store.directory + "/async-eql"))
-        let control = try ControlStore(path: store.directory + "/control.sqlite")
+        let controlPath = store.directory + "/control.sqlite"
+        if !FileManager.default.fileExists(atPath: controlPath), store.index(named: DetectionEngine.alertsIndex) != nil {
+            logger.critical("control.sqlite is missing from a data directory that has alerts: rules, exception lists and connectors start empty (restore it from a backup to get them back)")
+        }
+        let control = try ControlStore(path: controlPath)
         var rules = RuleService(control: control)
         rules.check = { RuleCompiler.syntaxError($0) }
         let engine = try DetectionEngine(store: store, control: control)

@@ -93,6 +93,7 @@ public final class Store: StorageBackend {
         }
         catalog = Mutex(c)
         self.damaged = damaged
+        for name in damaged.keys.sorted() { StoreLog.warn(damaged[name]! + " (left on disk as it is; requests naming it are refused)") }
     }
 
     /// Indices found on disk that could not be opened, by folder name, with the reason. They

@@ -123,7 +123,11 @@ extension API {
         if expression == nil { options.expandHidden = options.expandHidden || req.params["expand_wildcards"] == nil && false }
         let indices = try store.resolve(expression ?? "_all", options: options)
         let unit = req.params["bytes"]
-        let rows: [[String: String]] = indices.map { i in
+        // Indices that could not be opened are listed red, as Elasticsearch lists an index whose
+        // primary cannot be assigned (resolving one by name reports why).
+        let damaged: [[String: String]] = expression == nil
+            ? store.damaged.keys.sorted().map { ["health": "red", "status": "open", "index": $0, "pri": "1", "rep": "1"] } : []
+        let rows: [[String: String]] = damaged + indices.map { i in
             let st = i.stats
             let settings = i.settings
             return [
@@ -177,14 +181,16 @@ extension API {
         var unassigned: Int
     }
 
-    func clusterState(_ indices: [Index]) -> ClusterState {
+    /// `damaged`: indices that could not be opened, whose primaries count as unassigned (red).
+    func clusterState(_ indices: [Index], damaged: Int = 0) -> ClusterState {
         let primaries = indices.reduce(0) { $0 + $1.settings.numberOfShards }
-        let unassigned = indices.reduce(0) { $0 + $1.settings.numberOfShards * $1.settings.numberOfReplicas }
-        return ClusterState(status: unassigned > 0 ? "yellow" : "green", indices: indices.count, primaries: primaries, unassigned: unassigned)
+        let unassigned = indices.reduce(0) { $0 + $1.settings.numberOfShards * $1.settings.numberOfReplicas } + damaged
+        let status = damaged > 0 ? "red" : unassigned > 0 ? "yellow" : "green"
+        return ClusterState(status: status, indices: indices.count, primaries: primaries, unassigned: unassigned)
     }
 
     func catHealth(_ req: ESRequest) async throws -> ESResponse {
-        let st = clusterState(store.allIndices)
+        let st = clusterState(store.allIndices, damaged: store.damaged.count)
         let now = Clock.nowMillis()
         let total = st.primaries + st.unassigned
         let percent = total == 0 ? 100.0 : Double(st.primaries) * 100 / Double(total)
@@ -202,7 +208,7 @@ extension API {
 
     func clusterHealth(_ req: ESRequest, expression: String?) async throws -> ESResponse {
         let indices = expression == nil ? store.allIndices : try store.resolve(expression!, options: resolveOptions(req))
-        let st = clusterState(indices)
+        let st = clusterState(indices, damaged: expression == nil ? store.damaged.count : 0)
         let total = st.primaries + st.unassigned
         var timedOut = false
         if let want = req.params["wait_for_status"] {

@@ -45,10 +45,22 @@ public final class Segment: @unchecked Sendable {
         categories = Set(meta.categories)
         columnsFile = try MappedFile(path: directory + "/columns.bin")
         let file = columnsFile.bytes
+        // Every column value is trusted once mapped (codes index dictionaries), so the file is
+        // checked whole before any of it is used: a damaged segment is reported, never read.
+        if let length = meta.columnsLength, let expected = meta.columnsChecksum {
+            guard file.count == length else {
+                throw StoreError(.corrupt, "segment [\(meta.name)]: columns.bin holds \(file.count) bytes, meta.json says \(length)")
+            }
+            let actual = CRC32C.checksum(UnsafeRawBufferPointer(file))
+            guard actual == expected else {
+                throw StoreError(.corrupt, "segment [\(meta.name)]: columns.bin fails its checksum (CRC-32C \(actual), expected \(expected))")
+            }
+        }
         func section<T>(_ o: JSONObject?, _ key: String, _: T.Type) throws(StoreError) -> UnsafeBufferPointer<T> {
             guard let pair = o?[key]?.arrayValue, pair.count == 2, let off = pair[0].int64Value, let n = pair[1].int64Value,
-                Int(off) + Int(n) * MemoryLayout<T>.stride <= file.count, Int(off) % MemoryLayout<T>.alignment == 0
-            else { throw StoreError(.internal, "corrupt segment section [\(key)] in \(directory)") }
+                off >= 0, n >= 0, Int(off) <= file.count, n <= (file.count - Int(off)) / MemoryLayout<T>.stride,
+                Int(off) % MemoryLayout<T>.alignment == 0
+            else { throw StoreError(.corrupt, "corrupt segment section [\(key)] in segment [\(meta.name)]") }
             if n == 0 { return UnsafeBufferPointer(start: nil, count: 0) }
             return UnsafeBufferPointer(start: (file.baseAddress! + Int(off)).assumingMemoryBound(to: T.self), count: Int(n))
         }
@@ -77,7 +89,7 @@ public final class Segment: @unchecked Sendable {
         idEntries = try section(idObject, "entries", Int32.self)
         guard seqNos.count == docCount, idDocs.count == docCount, idEntries.count == docCount,
             Segment.sourcesInBounds(docCount: docCount, linked: b["_source"] != nil, offsets: sourceOffsets, refs: sourceRefs, lengths: sourceLengths, files: files)
-        else { throw StoreError(.internal, "corrupt segment \(directory)") }
+        else { throw StoreError(.corrupt, "corrupt segment [\(meta.name)]") }
         var cols: [String: Column] = [:]
         var shared: [(String, String)] = []
         for e in meta.fields.entries {
@@ -104,7 +116,7 @@ public final class Segment: @unchecked Sendable {
             cols[e.key] = c
         }
         for (path, target) in shared {
-            guard let c = cols[target] else { throw StoreError(.internal, "segment column [\(path)] refers to missing [\(target)]") }
+            guard let c = cols[target] else { throw StoreError(.corrupt, "segment column [\(path)] refers to missing [\(target)]") }
             cols[path] = c
         }
         columns = cols
@@ -119,7 +131,7 @@ public final class Segment: @unchecked Sendable {
                 if o < last { return false }
                 last = o
             }
-            return Int(last) <= files[0].count
+            return last <= UInt64(files[0].count)
         }
         guard refs.count == docCount, lengths.count == docCount else { return false }
         for i in 0..<docCount {

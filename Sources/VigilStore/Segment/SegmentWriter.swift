@@ -91,7 +91,7 @@ enum SegmentWriter {
         let meta = SegmentMeta(
             name: name, docCount: n, minTimestamp: present.first, maxTimestamp: present.last,
             maxSeqNo: order.map { buffer.seqNos[$0] }.max() ?? -1, categories: categories,
-            builtins: builtins, fields: fields)
+            builtins: builtins, fields: fields, columnsLength: sections.file.offset, columnsChecksum: sections.file.checksum)
         try sections.file.finish()
         try FileIO.writeAtomically(dir + "/meta.json", JSONWriter().encode(meta.json))
         return (meta, rank)
@@ -347,10 +347,20 @@ struct SegmentMeta {
     var categories: [String]
     var builtins: JSONObject
     var fields: JSONObject
+    /// Length and CRC-32C of `columns.bin`, checked when the segment is opened (format 2 on;
+    /// segments of format 1 carry none and are opened unchecked).
+    var columnsLength: Int?
+    var columnsChecksum: UInt32?
+
+    /// The newest layout this build writes and reads.
+    static let format: Int64 = 2
 
     var json: JSONValue {
         var o = JSONObject()
-        o["format"] = .int(1)
+        o["format"] = .int(SegmentMeta.format)
+        if let columnsLength, let columnsChecksum {
+            o["columns"] = ["length": .int(Int64(columnsLength)), "crc32c": .int(Int64(columnsChecksum))]
+        }
         o["name"] = .string(name)
         o["doc_count"] = .int(Int64(docCount))
         o["min_timestamp"] = minTimestamp.map { .int($0) } ?? .null
@@ -362,7 +372,10 @@ struct SegmentMeta {
         return .object(o)
     }
 
-    init(name: String, docCount: Int, minTimestamp: Int64?, maxTimestamp: Int64?, maxSeqNo: Int64, categories: [String], builtins: JSONObject, fields: JSONObject) {
+    init(name: String, docCount: Int, minTimestamp: Int64?, maxTimestamp: Int64?, maxSeqNo: Int64, categories: [String], builtins: JSONObject, fields: JSONObject,
+         columnsLength: Int? = nil, columnsChecksum: UInt32? = nil) {
+        self.columnsLength = columnsLength
+        self.columnsChecksum = columnsChecksum
         self.name = name
         self.docCount = docCount
         self.minTimestamp = minTimestamp
@@ -376,7 +389,18 @@ struct SegmentMeta {
     init(json: JSONValue) throws(StoreError) {
         guard let name = json["name"]?.stringValue, let docs = json["doc_count"]?.int64Value,
             let builtins = json["builtins"]?.objectValue, let fields = json["fields"]?.objectValue
-        else { throw StoreError(.internal, "corrupt segment metadata") }
+        else { throw StoreError(.corrupt, "corrupt segment metadata") }
+        let format = json["format"]?.int64Value ?? 1
+        guard format >= 1 && format <= SegmentMeta.format else {
+            throw StoreError(.corrupt, "segment [\(name)] has format \(format); this build reads formats 1 to \(SegmentMeta.format)")
+        }
+        if let c = json["columns"]?.objectValue {
+            guard let length = c["length"]?.int64Value, let crc = c["crc32c"]?.int64Value, let crc32 = UInt32(exactly: crc), length >= 0 else {
+                throw StoreError(.corrupt, "segment [\(name)]: corrupt columns checksum in meta.json")
+            }
+            columnsLength = Int(length)
+            columnsChecksum = crc32
+        }
         self.name = name
         docCount = Int(docs)
         minTimestamp = json["min_timestamp"]?.int64Value

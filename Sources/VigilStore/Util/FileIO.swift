@@ -201,6 +201,10 @@ final class FileSink {
     private var used = 0
     /// Bytes appended so far.
     private(set) var offset = 0
+    /// CRC-32C of every byte appended so far (running state; see `checksum`).
+    private var crc = CRC32C.start
+    /// The CRC-32C of what was appended.
+    var checksum: UInt32 { crc ^ 0xFFFF_FFFF }
 
     init(path: String) throws(StoreError) {
         self.path = path
@@ -218,6 +222,7 @@ final class FileSink {
 
     func append(_ bytes: UnsafeRawBufferPointer) throws(StoreError) {
         offset += bytes.count
+        crc = CRC32C.update(crc, bytes)
         if used + bytes.count <= buffer.count {
             if bytes.count > 0 { (buffer.baseAddress! + used).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
             used += bytes.count
