@@ -81,6 +81,8 @@ public enum ESQLValue: Sendable, Hashable {
 /// An error of an ES|QL query that parsed: an unknown column or function, a wrong argument.
 public struct ESQLRunError: Error, Sendable {
     public var message: String
+    /// The query would hold more than the request's memory budget (`circuit_breaking_exception`).
+    public var tooLarge = false
     public init(_ message: String) { self.message = message }
 }
 
@@ -149,14 +151,36 @@ public struct ESQLExecutor: Sendable {
             }
             kql[text] = readers.map { r in r.segments.map { SegmentFilter(segment: $0.segment).matching(expr) } }
         }
-        var rows: [Row] = []
-        for (ri, r) in readers.enumerated() {
+        // The leading commands that work row by row run on batches of rows as documents are
+        // read, so a LIMIT (or the default limit, when nothing after them needs every row)
+        // stops the reading: `FROM * | LIMIT 1` reads one document, not the index.
+        let commands = query.commands
+        var head = 0
+        while head < commands.count, ESQLExecutor.streams(commands[head]) { head += 1 }
+        var cap = Int.max
+        if head < commands.count, case .limit(let n) = commands[head] {
+            cap = n
+        } else if head == commands.count {
+            cap = defaultLimit
+        }
+        var table = Table(columns: columns, rows: [])
+        var limited = false
+        var held = 0
+        var batch = Table(columns: columns, rows: [])
+        func flush() throws(ESQLRunError) {
+            var b = batch
+            for command in commands[..<head] { try apply(command, to: &b, kql: kql, limited: &limited) }
+            table.columns = b.columns
+            table.rows.append(contentsOf: b.rows.prefix(cap - table.rows.count))
+            batch.rows.removeAll(keepingCapacity: true)
+        }
+        scan: for (ri, r) in readers.enumerated() {
             for (si, live) in r.segments.enumerated() {
                 let seg = live.segment
                 let cols = loaded.compactMap { f in seg.columns[f].map { (f, $0, mapping.field(at: f)?.type) } }
                 var docs = docFilter.map { SegmentFilter(segment: seg, cache: cache).matching($0) } ?? Bitmap.full(seg.docCount)
                 docs.subtract(live.deletes)
-                docs.forEach { doc in
+                for doc in docs.members {
                     var values: [String: ESQLValue] = [:]
                     for (f, c, type) in cols {
                         let vs = c.slots(doc).map { ESQLExecutor.value(c.value(atSlot: $0), type: type) }
@@ -164,18 +188,41 @@ public struct ESQLExecutor: Sendable {
                     }
                     if loaded.contains("_id") { values["_id"] = .string(seg.id(doc)) }
                     if loaded.contains("_index") { values["_index"] = .string(r.index) }
-                    rows.append(Row(values: values, origin: (ri, si, doc)))
+                    held += values.count + 1
+                    if held > ESQLExecutor.maxValues {
+                        var e = ESQLRunError("[esql] Data too large: the query would hold more than \(ESQLExecutor.maxValues) values in memory; narrow it with WHERE or LIMIT")
+                        e.tooLarge = true
+                        throw e
+                    }
+                    batch.rows.append(Row(values: values, origin: (ri, si, doc)))
+                    if batch.rows.count == ESQLExecutor.batchSize {
+                        try flush()
+                        if table.rows.count >= cap { break scan }
+                    }
                 }
             }
         }
-        var table = Table(columns: columns, rows: rows)
-        var limited = false
-        for command in query.commands {
+        try flush()
+        for command in commands[head...] {
             try apply(command, to: &table, kql: kql, limited: &limited)
         }
         if !limited && table.rows.count > defaultLimit { table.rows.removeLast(table.rows.count - defaultLimit) }
         let origins: [(reader: Int, segment: Int, doc: Int)]? = table.rows.allSatisfy({ $0.origin != nil }) ? table.rows.map { $0.origin! } : nil
         return ESQLResult(columns: table.columns, rows: table.rows.map { row in table.columns.map { row.values[$0] ?? .null } }, origins: origins)
+    }
+
+    /// Rows made per batch of the streamed commands.
+    static let batchSize = 1024
+    /// The memory budget of one query, in row values read from documents (a breaker, as
+    /// Elasticsearch's request breaker answers 429 rather than running out of memory).
+    static let maxValues = 50_000_000
+
+    /// Whether a command works row by row, so it can run on batches as documents are read.
+    static func streams(_ c: ESQLCommand) -> Bool {
+        switch c {
+        case .where, .eval, .keep, .drop, .rename, .mvExpand, .grok, .dissect: return true
+        default: return false
+        }
     }
 
     static func value(_ v: FieldValue, type: FieldType?) -> ESQLValue {

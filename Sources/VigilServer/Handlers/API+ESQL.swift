@@ -35,6 +35,8 @@ extension API {
         let result: ESQLResult
         do {
             result = try await blocking { try run.run(query) }
+        } catch let e as ESQLRunError where e.tooLarge {
+            throw RequestError("circuit_breaking_exception", e.message, status: 429, details: ["durability": "TRANSIENT"])
         } catch let e as ESQLRunError {
             throw RequestError("verification_exception", "Found 1 problem\n\(e.message)")
         }

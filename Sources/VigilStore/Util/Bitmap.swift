@@ -80,6 +80,31 @@ extension Bitmap {
         }
     }
 
+    /// The members in increasing order, as a sequence a loop can leave early.
+    public var members: Members { Members(words: words) }
+
+    public struct Members: Sequence, IteratorProtocol {
+        let words: [UInt64]
+        var w = 0
+        var bits: UInt64 = 0
+
+        init(words: [UInt64]) {
+            self.words = words
+            bits = words.first ?? 0
+        }
+
+        public mutating func next() -> Int? {
+            while bits == 0 {
+                w += 1
+                guard w < words.count else { return nil }
+                bits = words[w]
+            }
+            let member = w * 64 + bits.trailingZeroBitCount
+            bits &= bits - 1
+            return member
+        }
+    }
+
     /// Calls `body` with each member in increasing order.
     @inline(__always)
     public func forEach(_ body: (Int) throws -> Void) rethrows {
