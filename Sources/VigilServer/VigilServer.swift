@@ -18,6 +18,11 @@ public struct VigilServer: Sendable {
     public static let maxContentLength = 100 * 1024 * 1024
     /// Connections served at once.
     public static let maxConnections = 4096
+    /// `http.max_initial_line_length`: a longer request line is refused with 414.
+    public static let maxRequestLine = 4096
+    /// The headers of one request together (the HTTP decoder's limit; Elasticsearch's
+    /// `http.max_header_size` is 16 KB, kept larger here for long cookies and API keys).
+    public static let maxHeaderBytes = 80 * 1024
     /// How often the detection engine looks for rules that are due.
     public var ruleCheckInterval: Duration = .seconds(1)
 
@@ -51,7 +56,7 @@ public struct VigilServer: Sendable {
         // slow sockets cannot use up the descriptors segments and logs need.
         let maxLength = VigilServer.maxContentLength
         let http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ExpectContinueHandler(maxContentLength: maxLength)], idleTimeout: .seconds(60))
+            additionalChannelHandlers: [HTTPDoorHandler(maxContentLength: maxLength)], idleTimeout: .seconds(60))
         let app = Application(
             responder: responder,
             server: .http1(configuration: http),
@@ -104,7 +109,10 @@ struct Responder: HTTPResponder {
         let pretty = esRequest.params["pretty"].map { $0 != "false" } ?? false
         let filter = FilterPath(esRequest.params["filter_path"])
         var response: ESResponse
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > VigilServer.maxContentLength {
+        if uri.utf8.count + method.utf8.count + 10 > VigilServer.maxRequestLine {
+            response = .error(RequestError("too_long_http_line_exception",
+                "An HTTP line is larger than \(VigilServer.maxRequestLine) bytes.", status: 414))
+        } else if let length = request.headers[.contentLength].flatMap(Int.init), length > VigilServer.maxContentLength {
             response = Responder.tooLarge(length)
         } else if Responder.needsXSRFHeader(method: method, uri: uri, request.headers) {
             // Kibana's rule: a write to its API must carry `kbn-xsrf` (or `kbn-version`), which a
