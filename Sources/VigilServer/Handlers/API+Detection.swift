@@ -1,3 +1,5 @@
+import NIOPosix
+import Synchronization
 import Foundation
 import VigilDetect
 import VigilJSON
@@ -35,7 +37,13 @@ extension API {
         }
         r.add(["GET"], "/api/actions/connectors") { _, _ in try await detectionCall { .array(try $0.connectors.list()) } }
         r.add(["POST"], connector + "/{id}/_execute") { req, c in
-            try await detectionCall { .object(try $0.connectors.execute(c[0], params: try API.ruleBody(req)["params"]?.objectValue ?? JSONObject())) }
+            guard let detection else { return API.kibana(RuleAPIError(503, "the detection engine is not running")) }
+            let params = try API.ruleBody(req)["params"]?.objectValue ?? JSONObject()
+            do {
+                return .json(.object(try await connectorCalls.run { try detection.connectors.execute(c[0], params: params) }))
+            } catch let e as RuleAPIError {
+                return API.kibana(e)
+            }
         }
         r.add(["GET"], "/api/actions/connector_types") { _, _ in
             .json([["id": ".webhook", "name": "Webhook", "enabled": true, "enabled_in_config": true, "enabled_in_license": true, "minimum_license_required": "basic",
@@ -288,5 +296,29 @@ enum Multipart {
             return content
         }
         return nil
+    }
+}
+
+/// Where connector calls run: a few threads of their own and a bounded number waiting, so
+/// slow or silent webhook listeners cannot take the threads searches and writes need; past
+/// the bound a call is refused with 429 at once.
+final class ConnectorCalls: Sendable {
+    static let threads = 4
+    static let maxInFlight = 16
+    private let pool: NIOThreadPool
+    private let inFlight = Atomic<Int>(0)
+
+    init() {
+        pool = NIOThreadPool(numberOfThreads: ConnectorCalls.threads)
+        pool.start()
+    }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        guard inFlight.add(1, ordering: .relaxed).newValue <= ConnectorCalls.maxInFlight else {
+            inFlight.subtract(1, ordering: .relaxed)
+            throw RuleAPIError(429, "too many connector calls in flight (\(ConnectorCalls.maxInFlight)); try again later")
+        }
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        return try await pool.runIfActive(body)
     }
 }

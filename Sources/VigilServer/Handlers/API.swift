@@ -13,6 +13,9 @@ struct API: Sendable {
     let clusterUUID = "vigil-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
     /// Rules and alerts (Kibana's detection engine API); nil when not started.
     var detection: Detection?
+    /// Connector calls (`_execute`): threads of their own, so a webhook listener that never
+    /// answers holds these and not the pool every search and write runs on.
+    var connectorCalls = ConnectorCalls()
 
     /// Runs blocking store work (fsync, segment writes) off the event loops.
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
