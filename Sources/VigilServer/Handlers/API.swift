@@ -1,3 +1,4 @@
+import Synchronization
 import NIOPosix
 import VigilJSON
 import VigilStore
@@ -10,6 +11,8 @@ struct API: Sendable {
     var results = EQLResults()
     /// Points in time opened with `_pit`.
     let pits = PointsInTime()
+    /// Jobs waiting for or running on `pool`.
+    let admission = Admission()
     let clusterUUID = "vigil-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
     /// Rules and alerts (Kibana's detection engine API); nil when not started.
     var detection: Detection?
@@ -17,9 +20,16 @@ struct API: Sendable {
     /// answers holds these and not the pool every search and write runs on.
     var connectorCalls = ConnectorCalls()
 
-    /// Runs blocking store work (fsync, segment writes) off the event loops.
+    /// Runs blocking store work (fsync, segment writes, searches) off the event loops. The
+    /// pool's queue is bounded: past `Admission.maxQueued` waiting or running jobs a request is
+    /// refused with 429, as Elasticsearch's thread pools reject past their queue size.
     func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await pool.runIfActive(body)
+        guard admission.enter() else {
+            throw RequestError("es_rejected_execution_exception",
+                "rejected execution: more than \(Admission.maxQueued) requests are queued or running; retry later", status: 429)
+        }
+        defer { admission.leave() }
+        return try await pool.runIfActive(body)
     }
 
     func router() -> Router {
@@ -119,4 +129,18 @@ struct API: Sendable {
     }
 
     static let shardsHeader: JSONValue = ["total": 1, "successful": 1, "skipped": 0, "failed": 0]
+}
+
+/// A count of the jobs queued on or running in the blocking pool, bounded.
+final class Admission: Sendable {
+    static let maxQueued = 1000
+    private let jobs = Atomic<Int>(0)
+
+    func enter() -> Bool {
+        if jobs.add(1, ordering: .relaxed).newValue <= Admission.maxQueued { return true }
+        jobs.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func leave() { jobs.subtract(1, ordering: .relaxed) }
 }
