@@ -11,23 +11,23 @@ import VigilStore
         Rule(json: ["interval": .string(interval), "from": .string(from), "to": "now"])
     }
 
-    @Test func firstRunSearchesFromTheLookback() {
+    @Test func firstRunSearchesFromTheLookback() throws {
         let now: Int64 = 1_000 * minute
-        let p = RuleSchedule.plan(rule("5m", from: "now-6m"), now: now, coveredTo: nil, scheduled: now)
+        let p = try RuleSchedule.plan(rule("5m", from: "now-6m"), now: now, coveredTo: nil, scheduled: now)
         #expect(p.window.from == now - 6 * minute && p.window.to == now)
         #expect(p.gap == 0 && p.nextRun == now + 5 * minute)
     }
 
-    @Test func overlappingRunsHaveNoGap() {
+    @Test func overlappingRunsHaveNoGap() throws {
         let now: Int64 = 1_000 * minute
-        let p = RuleSchedule.plan(rule("5m", from: "now-6m"), now: now, coveredTo: now - 5 * minute, scheduled: now)
+        let p = try RuleSchedule.plan(rule("5m", from: "now-6m"), now: now, coveredTo: now - 5 * minute, scheduled: now)
         #expect(p.gap == 0 && p.window.from == now - 6 * minute)
     }
 
-    @Test func afterDowntimeTheWindowReachesBackAndTheGapIsReported() {
+    @Test func afterDowntimeTheWindowReachesBackAndTheGapIsReported() throws {
         let now: Int64 = 1_000 * minute
         // The last run ended an hour ago.
-        let p = RuleSchedule.plan(rule("5m", from: "now-6m"), now: now, coveredTo: now - 60 * minute, scheduled: now - 55 * minute)
+        let p = try RuleSchedule.plan(rule("5m", from: "now-6m"), now: now, coveredTo: now - 60 * minute, scheduled: now - 55 * minute)
         #expect(p.window.from == now - 60 * minute && p.window.to == now)
         #expect(p.gap == 54 * minute)
         // Missed slots are not replayed one by one: the next run is an interval from now.
@@ -42,6 +42,22 @@ import VigilStore
         #expect(RuleSchedule.duration("0m") == nil)
         #expect(RuleSchedule.duration("5 minutes") == nil)
         #expect(RuleSchedule.duration("m") == nil)
+        #expect(RuleSchedule.duration("99999999999999999999d") == nil)
+        #expect(RuleSchedule.duration("106751991167301d") == nil)  // past Int64 milliseconds
+    }
+
+    /// A stored rule whose values cannot be planned is an error for its run, never a trap.
+    @Test(arguments: [("5m", "now-999999999999999d"), ("5m", "now+300000000y"), ("0s", "now-6m"), ("99999999999999999999d", "now-6m"),
+                      ("5m", "garbage")])
+    func unplannableRulesThrow(_ interval: String, _ from: String) {
+        #expect(throws: RuleSchedule.PlanError.self) {
+            try RuleSchedule.plan(rule(interval, from: from), now: 1_000 * minute, coveredTo: nil, scheduled: 0)
+        }
+    }
+
+    @Test func extremeStatesSaturate() throws {
+        let p = try RuleSchedule.plan(rule("5m", from: "now-6m"), now: 1_000 * minute, coveredTo: .min, scheduled: .max)
+        #expect(p.gap > 0 && p.nextRun == .max)
     }
 }
 

@@ -36,7 +36,7 @@ import Testing
 
     /// Every step is checked: what leaves Int64 milliseconds is no answer, never a trap.
     @Test(arguments: ["now-999999999999999d", "now+999999999999999d", "now-99999999999999999y", "now+9223372036854775807s",
-                      "now-9223372036854775807M", "now-300000000y", "now+300000000y/y", "now-106751991167d-1d"])
+                      "now-9223372036854775807M", "now-300000000y", "now+300000000y/y", "now-106752011949d-1d"])
     func overflowIsNil(_ text: String) {
         #expect(DateMath.evaluate(text, now: DateMathTests.now, roundUp: false) == nil)
         #expect(DateMath.evaluate(text, now: DateMathTests.now, roundUp: true) == nil)

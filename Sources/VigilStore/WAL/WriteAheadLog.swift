@@ -161,8 +161,14 @@ final class WriteAheadLog: Sendable {
             for r in decoded.damaged {
                 problems.append("log generation \(g): \(r.count) damaged bytes at offset \(r.lowerBound) skipped; the records after them were replayed")
             }
-            if let tail = decoded.tail, g != all.last {
-                problems.append("log generation \(g): the last \(tail.count) bytes (from offset \(tail.lowerBound)) are damaged")
+            if let tail = decoded.tail {
+                if g == all.last {
+                    // An append a crash cut short: never acknowledged. Cut it off, so the
+                    // generation reads clean once a newer one follows it.
+                    _ = truncate(directory + "/" + fileName(g), off_t(tail.lowerBound))
+                } else {
+                    problems.append("log generation \(g): the last \(tail.count) bytes (from offset \(tail.lowerBound)) are damaged")
+                }
             }
         }
         return (out, problems)
