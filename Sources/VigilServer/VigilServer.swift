@@ -20,9 +20,8 @@ public struct VigilServer: Sendable {
     public static let maxConnections = 4096
     /// `http.max_initial_line_length`: a longer request line is refused with 414.
     public static let maxRequestLine = 4096
-    /// The headers of one request together (the HTTP decoder's limit; Elasticsearch's
-    /// `http.max_header_size` is 16 KB, kept larger here for long cookies and API keys).
-    public static let maxHeaderBytes = 80 * 1024
+    /// `http.max_header_size`: the headers of one request together.
+    public static let maxHeaderBytes = 16 * 1024
     /// How often the detection engine looks for rules that are due.
     public var ruleCheckInterval: Duration = .seconds(1)
 
@@ -55,8 +54,10 @@ public struct VigilServer: Sendable {
         // most `maxConnections` are served at once (more wait in the listen backlog), so idle or
         // slow sockets cannot use up the descriptors segments and logs need.
         let maxLength = VigilServer.maxContentLength
-        let http = HTTP1Channel.Configuration(
+        var http = HTTP1Channel.Configuration(
             additionalChannelHandlers: [HTTPDoorHandler(maxContentLength: maxLength)], idleTimeout: .seconds(60))
+        http.httpDecoder.maxHeaderFieldSize = VigilServer.maxHeaderBytes
+        http.httpDecoder.maxHeaderListSize = VigilServer.maxHeaderBytes
         let app = Application(
             responder: responder,
             server: .http1(configuration: http),
@@ -110,8 +111,10 @@ struct Responder: HTTPResponder {
         let filter = FilterPath(esRequest.params["filter_path"])
         var response: ESResponse
         if uri.utf8.count + method.utf8.count + 10 > VigilServer.maxRequestLine {
-            response = .error(RequestError("too_long_http_line_exception",
-                "An HTTP line is larger than \(VigilServer.maxRequestLine) bytes.", status: 414))
+            let reason = "An HTTP line is larger than \(VigilServer.maxRequestLine) bytes."
+            response = uri.hasPrefix("/api/") || uri.hasPrefix("/internal/")
+                ? .json(["statusCode": 414, "error": "URI Too Long", "message": .string(reason)], status: 414)
+                : .error(RequestError("too_long_http_line_exception", reason, status: 414))
         } else if let length = request.headers[.contentLength].flatMap(Int.init), length > VigilServer.maxContentLength {
             response = Responder.tooLarge(length)
         } else if Responder.needsXSRFHeader(method: method, uri: uri, request.headers) {
@@ -120,7 +123,9 @@ struct Responder: HTTPResponder {
             response = .json(["statusCode": 400, "error": "Bad Request", "message": "Request must contain a kbn-xsrf header."], status: 400)
         } else if let type = contentType, !Responder.acceptedContentType(type),
                   !(uri.hasPrefix("/api/") && type.lowercased().hasPrefix("multipart/form-data")) {
-            response = .json(["error": .string("Content-Type header [\(type)] is not supported"), "status": 406], status: 406)
+            response = uri.hasPrefix("/api/") || uri.hasPrefix("/internal/")
+                ? .json(["statusCode": 415, "error": "Unsupported Media Type", "message": "Unsupported Media Type"], status: 415)
+                : .json(["error": .string("Content-Type header [\(type)] is not supported"), "status": 406], status: 406)
         } else {
             do {
                 var buffer = try await request.body.collect(upTo: VigilServer.maxContentLength)

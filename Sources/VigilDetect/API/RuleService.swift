@@ -270,8 +270,9 @@ public struct RuleService: Sendable {
                 return descending ? y < x : x < y
             }
         }
-        let start = min((page - 1) * perPage, rules.count)
-        let slice = rules[start..<min(start + perPage, rules.count)]
+        let (skip, overflow) = (page - 1).multipliedReportingOverflow(by: perPage)
+        let start = overflow ? rules.count : min(skip, rules.count)
+        let slice = rules[start..<(start + min(perPage, rules.count - start))]
         return [
             "page": .int(Int64(page)), "perPage": .int(Int64(perPage)), "total": .int(Int64(rules.count)),
             "data": .array(try slice.map { .object(try output($0)) }),

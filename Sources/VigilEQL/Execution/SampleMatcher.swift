@@ -25,7 +25,8 @@ struct SampleMatcher {
         var keys = Array(groups[0].keys).filter { k in groups.allSatisfy { $0[k] != nil } }
         keys.sort(by: SampleMatcher.ascending)
         var out: [SequenceMatch] = []
-        let window = stages.count + perKey - 1
+        // perKey comes from the request: the window is bounded by what a group can hold anyway.
+        let window = stages.count + min(perKey, Int(Int32.max)) - 1
         for key in keys {
             let lists = groups.map { Array($0[key]!.prefix(window)) }
             var chosen: [EventRef] = []

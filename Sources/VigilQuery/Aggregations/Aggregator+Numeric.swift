@@ -27,6 +27,10 @@ extension Aggregator {
             var values = numbers(f, docs)
             values.sort()
             let percents = o["percents"]?.arrayValue?.compactMap(\.doubleValue) ?? [1, 5, 25, 50, 75, 95, 99]
+            if let bad = percents.first(where: { !($0 >= 0 && $0 <= 100) }) {
+                throw QueryDSLError("percent must be in [0,100], got [\(bad)]: [\(s.name)]", type: "illegal_argument_exception")
+            }
+            if percents.count > Aggregator.maxBuckets { throw Aggregator.tooManyBuckets(percents.count) }
             let keyed = o["keyed"]?.boolValue ?? true
             var out = JSONObject()
             var list: [JSONValue] = []
@@ -404,7 +408,7 @@ extension Aggregator {
         guard let sourcesJSON = o["sources"]?.arrayValue, !sourcesJSON.isEmpty else {
             throw QueryDSLError("Composite [sources] cannot be null or empty", type: "illegal_argument_exception")
         }
-        let size = Int(o["size"]?.int64Value ?? 10)
+        let size = try Aggregator.count(o, "size", default: 10, atLeast: 1, s)
         struct Source {
             var name: String
             var field: FieldRef
@@ -533,7 +537,12 @@ extension Aggregator {
 
     func topHits(_ s: Spec, _ docs: DocSet) throws(QueryDSLError) -> JSONObject {
         let o = s.body.objectValue ?? JSONObject()
-        let size = Int(o["size"]?.int64Value ?? 3), from = Int(o["from"]?.int64Value ?? 0)
+        let size = try Aggregator.count(o, "size", default: 3, atLeast: 0, s), from = try Aggregator.count(o, "from", default: 0, atLeast: 0, s)
+        // `index.max_inner_result_window`.
+        guard size <= 100 && from <= 100 - size else {
+            throw QueryDSLError("Top hits result window is too large, the top hits aggregator [\(s.name)]'s from + size must be less than or equal to: [100] but was [\(from &+ size)]. This limit can be set by changing the [index.max_inner_result_window] index level setting.",
+                                type: "illegal_argument_exception")
+        }
         var sorts: [(FieldRef, Bool)] = []
         for item in o["sort"]?.arrayValue ?? (o["sort"].map { [$0] } ?? []) {
             switch item {

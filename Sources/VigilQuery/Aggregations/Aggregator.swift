@@ -284,11 +284,23 @@ public final class Aggregator {
 
     // MARK: - terms
 
+    /// A count parameter of an aggregation (`size`, `from`, …), checked as Elasticsearch checks it.
+    static func count(_ o: JSONObject, _ key: String, default value: Int, atLeast minimum: Int, _ s: Spec) throws(QueryDSLError) -> Int {
+        guard let v = o[key] else { return value }
+        guard let n = v.int64Value else {
+            throw QueryDSLError("[\(key)] must be an integer. Found [\(v.jsonString)] in [\(s.name)]", type: "illegal_argument_exception")
+        }
+        guard n >= Int64(minimum) else {
+            let bound = minimum == 1 ? "greater than 0" : "greater than or equal to \(minimum)"
+            throw QueryDSLError("[\(key)] must be \(bound). Found [\(n)] in [\(s.name)]", type: "illegal_argument_exception")
+        }
+        return Int(n)
+    }
+
     func terms(_ s: Spec, _ docs: DocSet) throws(QueryDSLError) -> JSONObject {
         let o = s.body.objectValue ?? JSONObject()
         let f = try field(s)
-        let size = Int(o["size"]?.int64Value ?? 10)
-        guard size > 0 else { throw QueryDSLError("[size] must be greater than 0. Found [\(size)] in [\(s.name)]", type: "illegal_argument_exception") }
+        let size = try Aggregator.count(o, "size", default: 10, atLeast: 1, s)
         let minDocCount = Int(o["min_doc_count"]?.int64Value ?? 1)
         var counts = stringCodeCounts(f, docs) ?? group(docs, keys: valueKeys(f))
         let missingKey: Key? = o["missing"].map { v in
@@ -423,7 +435,7 @@ public final class Aggregator {
             throw QueryDSLError("The [terms] parameter in the aggregation [\(s.name)] must be present and have at least 2 fields or scripts.", type: "illegal_argument_exception")
         }
         let fields = list.compactMap { $0.objectValue?["field"]?.stringValue }.map(fieldRef)
-        let size = Int(o["size"]?.int64Value ?? 10)
+        let size = try Aggregator.count(o, "size", default: 10, atLeast: 1, s)
         let minDocCount = Int(o["min_doc_count"]?.int64Value ?? 1)
         // A composite key: each field's value (first value of multi-valued fields, all combinations otherwise).
         let keyOf: (DocSet.Part) -> ((Int, inout [Key]) -> Void)? = { part in

@@ -36,7 +36,15 @@ public indirect enum ScoreNode: Sendable, Equatable {
         switch self {
         case .constant(let c): return c
         case .scaled(let n, let f): return n.constantValue.map { $0 * f }
-        case .sum(let cs): return cs.allSatisfy { $0.when == nil && $0.node.constantValue != nil } ? cs.reduce(0) { $0 + $1.node.constantValue! } : nil
+        case .sum(let cs):
+            // Each child's value once: asking twice per level doubled the work at every level
+            // (a 28-deep bool of `must` took seconds).
+            var total = 0.0
+            for c in cs {
+                guard c.when == nil, let v = c.node.constantValue else { return nil }
+                total += v
+            }
+            return total
         default: return nil
         }
     }

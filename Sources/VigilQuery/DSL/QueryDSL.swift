@@ -249,10 +249,11 @@ public struct QueryDSL {
         var result: Int
         if text.hasSuffix("%") {
             guard let p = Int(text.dropLast()) else { throw QueryDSLError("Unable to parse minimum_should_match [\(text)]", type: "illegal_argument_exception") }
-            result = clauses * abs(p) / 100
+            // A percentage past 100 means every clause; clamped so the product cannot overflow.
+            result = clauses * Int(p.magnitude > 100 ? 100 : p.magnitude) / 100
             if p < 0 { result = clauses - result }
         } else if let n = Int(text) {
-            result = n < 0 ? clauses + n : n
+            result = n < 0 ? (n < -clauses ? 0 : clauses + n) : n
         } else {
             throw QueryDSLError("minimum_should_match [\(text)] is not supported by Vigil (integers and percentages are)", type: "illegal_argument_exception")
         }

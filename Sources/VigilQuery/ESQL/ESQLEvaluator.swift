@@ -1,3 +1,4 @@
+import Synchronization
 import VigilStore
 
 /// Evaluates ES|QL expressions on rows: three-valued logic (null propagates; WHERE keeps
@@ -6,6 +7,8 @@ import VigilStore
 struct ESQLEvaluator {
     let now: Int64
     let kql: [String: [[Bitmap]]]
+    /// Where evaluations that failed into null are recorded (nil: nowhere).
+    var warnings: ESQLWarnings? = nil
     let regexes = RegexCache()
 
     final class RegexCache {
@@ -43,7 +46,7 @@ struct ESQLEvaluator {
             case .int(let i): return .int(i)
             case .double(let d): return .double(d)
             case .string(let s): return .string(s)
-            case .timeSpan(let n, let unit): return .int(n * ESQLEvaluator.unitMillis(unit))
+            case .timeSpan(let n, let unit): return ESQLEvaluator.checked(n.multipliedReportingOverflow(by: ESQLEvaluator.unitMillis(unit)))
             }
         case .field(let f): return row.values[f] ?? .null
         case .star: return .null
@@ -142,7 +145,13 @@ struct ESQLEvaluator {
             default: return .bool(c >= 0)
             }
         default:
-            return ESQLEvaluator.arithmetic(op, x, y)
+            let result = ESQLEvaluator.arithmetic(op, x, y)
+            // Elasticsearch answers null for a failed evaluation and says why in a warning.
+            if result.isNull, let warnings, x.number != nil, y.number != nil {
+                let why = (op == .div || op == .mod) && y.number == 0 ? "java.lang.ArithmeticException: / by zero" : "java.lang.ArithmeticException: long overflow"
+                warnings.add(ESQLExpr.binary(op, a, b).description, why)
+            }
+            return result
         }
     }
 
@@ -422,7 +431,15 @@ struct ESQLEvaluator {
             let b = Set(try arg(1).values)
             return .of(try arg(0).values.filter(b.contains))
         case "TO_STRING": try need(1...1); return try ESQLEvaluator.convert(try arg(0), to: "keyword")
-        case "TO_INTEGER", "TO_LONG", "TO_UNSIGNED_LONG": try need(1...1); return try ESQLEvaluator.convert(try arg(0), to: "long")
+        case "TO_INTEGER", "TO_LONG", "TO_UNSIGNED_LONG":
+            try need(1...1)
+            let v = try arg(0)
+            let r = try ESQLEvaluator.convert(v, to: "long")
+            if r.isNull, !v.isNull, let warnings, let text = v.text, Double(text) != nil || v.number != nil {
+                warnings.add(ESQLExpr.call(name, args).description,
+                             "org.elasticsearch.xpack.esql.core.InvalidArgumentException: [\(text)] out of [long] range")
+            }
+            return r
         case "TO_DOUBLE": try need(1...1); return try ESQLEvaluator.convert(try arg(0), to: "double")
         case "TO_BOOLEAN": try need(1...1); return try ESQLEvaluator.convert(try arg(0), to: "boolean")
         case "TO_IP": try need(1...1); return try ESQLEvaluator.convert(try arg(0), to: "ip")
@@ -600,6 +617,26 @@ struct ESQLEvaluator {
             return .double(ns.count % 2 == 1 ? ns[ns.count / 2] : (ns[ns.count / 2 - 1] + ns[ns.count / 2]) / 2)
         default:
             throw ESQLRunError("aggregate function [\(name)] is not supported yet")
+        }
+    }
+}
+
+/// The evaluations of one query that failed into null, as Elasticsearch reports them in
+/// `Warning` headers: the first 20, each with the expression and the reason.
+final class ESQLWarnings: Sendable {
+    static let limit = 20
+    private let recorded = Mutex<[(expression: String, reason: String)]>([])
+
+    func add(_ expression: String, _ reason: String) {
+        recorded.withLock { r in
+            if r.count < ESQLWarnings.limit && !r.contains(where: { $0 == (expression, reason) }) { r.append((expression, reason)) }
+        }
+    }
+
+    /// The warning texts, Elasticsearch's wording: one line naming each failed expression, one with its reason.
+    var messages: [String] {
+        recorded.withLock { r in
+            r.flatMap { ["evaluation of [\($0.expression)] failed, treating result as null. Only first \(ESQLWarnings.limit) failures recorded.", $0.reason] }
         }
     }
 }

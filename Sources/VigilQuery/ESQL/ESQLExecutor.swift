@@ -89,6 +89,8 @@ public struct ESQLRunError: Error, Sendable {
 /// The result of an ES|QL query: columns in order and rows of values. While rows still
 /// stand for stored documents (no STATS yet), `origins` says which.
 public struct ESQLResult: Sendable {
+    /// Elasticsearch's `Warning` texts: evaluations that failed into null.
+    public var warnings: [String] = []
     public var columns: [String]
     public var rows: [[ESQLValue]]
     /// The document of each row (reader, segment, document), while rows are documents.
@@ -111,6 +113,8 @@ public struct ESQLExecutor: Sendable {
     /// Whether a query without KEEP loads every mapped field (as `_query` shows them); rules
     /// load only the fields their query names.
     public var loadAllColumns = true
+    /// Evaluations that failed into null during the run (reported in the result).
+    let warnings = ESQLWarnings()
 
     public init(readers: [IndexReader], now: Int64 = Clock.nowMillis()) {
         self.readers = readers
@@ -208,7 +212,7 @@ public struct ESQLExecutor: Sendable {
         }
         if !limited && table.rows.count > defaultLimit { table.rows.removeLast(table.rows.count - defaultLimit) }
         let origins: [(reader: Int, segment: Int, doc: Int)]? = table.rows.allSatisfy({ $0.origin != nil }) ? table.rows.map { $0.origin! } : nil
-        return ESQLResult(columns: table.columns, rows: table.rows.map { row in table.columns.map { row.values[$0] ?? .null } }, origins: origins)
+        return ESQLResult(warnings: warnings.messages, columns: table.columns, rows: table.rows.map { row in table.columns.map { row.values[$0] ?? .null } }, origins: origins)
     }
 
     /// Rows made per batch of the streamed commands.
@@ -239,7 +243,7 @@ public struct ESQLExecutor: Sendable {
     // MARK: - commands
 
     func apply(_ command: ESQLCommand, to t: inout Table, kql: [String: [[Bitmap]]], limited: inout Bool) throws(ESQLRunError) {
-        let ev = ESQLEvaluator(now: now, kql: kql)
+        let ev = ESQLEvaluator(now: now, kql: kql, warnings: warnings)
         switch command {
         case .where(let e):
             var kept: [Row] = []

@@ -18,10 +18,18 @@ final class HTTPDoorHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = HTTPRequestPart
 
     let maxContentLength: Int
+    /// Placed in front of the HTTP decoder to watch request lines in the raw bytes.
+    private let lines = RequestLineGuard()
 
     init(maxContentLength: Int) { self.maxContentLength = maxContentLength }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        try? context.pipeline.syncOperations.addHandler(lines, position: .first)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After a request, the next bytes start a request line again.
+        if case .end = unwrapInboundIn(data) { lines.awaitingLine = true }
         if case .head(let head) = unwrapInboundIn(data),
            head.headerFields[.expect]?.lowercased() == "100-continue" {
             let length = head.headerFields[.contentLength].flatMap { Int($0) } ?? 0
@@ -37,21 +45,91 @@ final class HTTPDoorHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
-        let (status, type, reason): (HTTPResponse.Status, String, String) = switch parse {
+        switch parse {
         case .headerOverflow:
-            (.requestHeaderFieldsTooLarge, "too_long_http_header_exception", "HTTP header is larger than the limit of \(VigilServer.maxHeaderBytes) bytes")
+            lines.answerAndClose(status: 431, phrase: "Request Header Fields Too Large", type: "too_long_http_header_exception",
+                                           reason: "HTTP header is larger than the limit of \(VigilServer.maxHeaderBytes) bytes", kibana: false)
         default:
-            (.badRequest, "illegal_argument_exception", "malformed HTTP request: \(parse)")
+            lines.answerAndClose(status: 400, phrase: "Bad Request", type: "illegal_argument_exception",
+                                           reason: "malformed HTTP request: \(parse)", kibana: false)
         }
-        let cause: JSONValue = ["type": .string(type), "reason": .string(reason)]
-        let body = JSONWriter().encode(["error": ["root_cause": [cause], "type": .string(type), "reason": .string(reason)], "status": .int(Int64(status.code))])
-        var fields = HTTPFields()
-        fields[.contentType] = "application/json"
-        fields[.contentLength] = String(body.count)
-        fields[.connection] = "close"
-        fields[HTTPField.Name("X-Elastic-Product")!] = "Elasticsearch"
-        context.write(NIOAny(HTTPResponsePart.head(HTTPResponse(status: status, headerFields: fields))), promise: nil)
-        context.write(NIOAny(HTTPResponsePart.body(context.channel.allocator.buffer(bytes: body))), promise: nil)
-        context.writeAndFlush(NIOAny(HTTPResponsePart.end(nil))).whenComplete { _ in context.close(promise: nil) }
+    }
+
+}
+
+/// Refuses a request line over `http.max_initial_line_length` with 414, as Elasticsearch does,
+/// before the HTTP decoder buffers it (the decoder would only see oversized headers). It sits
+/// first in the pipeline and looks at raw bytes while a request line is expected: at the start
+/// of the connection and after each request ends (pipelined bytes already read are left to the
+/// decoder's own limit).
+final class RequestLineGuard: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    var awaitingLine = true
+    private var seen = 0
+    /// The first bytes of the line, enough to tell Kibana's API from Elasticsearch's.
+    private var start: [UInt8] = []
+    private var refused = false
+    private var answered = false
+    private var context: ChannelHandlerContext?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if refused { return }
+        if awaitingLine {
+            let buffer = unwrapInboundIn(data)
+            let view = buffer.readableBytesView
+            if start.count < 24 { start += view.prefix(24 - start.count) }
+            if let newline = view.firstIndex(of: UInt8(ascii: "\n")) {
+                seen += newline - buffer.readerIndex
+                awaitingLine = false
+            } else {
+                seen += buffer.readableBytes
+            }
+            if seen > VigilServer.maxRequestLine {
+                let kibana = String(decoding: start, as: UTF8.self).split(separator: " ").dropFirst().first.map {
+                    $0.hasPrefix("/api/") || $0.hasPrefix("/internal/")
+                } ?? false
+                let reason = "An HTTP line is larger than \(VigilServer.maxRequestLine) bytes."
+                answerAndClose(status: 414, phrase: "URI Too Long", type: "too_long_http_line_exception", reason: reason, kibana: kibana)
+                return
+            }
+            if !awaitingLine {
+                seen = 0
+                start = []
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// Writes an error response as raw bytes, straight to the socket (the HTTP codec cannot
+    /// take a response for a request it could not decode), stops writing, and closes once the
+    /// client has stopped sending or after 10 s: closing at once, with the client's bytes
+    /// unread, would reset the connection before the client reads the answer.
+    func answerAndClose(status: Int, phrase: String, type: String, reason: String, kibana: Bool) {
+        guard let context, !answered else { return }
+        answered = true
+        refused = true
+        let body: [UInt8]
+        if kibana {
+            body = JSONWriter().encode(["statusCode": .int(Int64(status)), "error": .string(phrase), "message": .string(reason)])
+        } else {
+            let cause: JSONValue = ["type": .string(type), "reason": .string(reason)]
+            body = JSONWriter().encode(["error": ["root_cause": [cause], "type": .string(type), "reason": .string(reason)], "status": .int(Int64(status))])
+        }
+        let head = "HTTP/1.1 \(status) \(phrase)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\nX-Elastic-Product: Elasticsearch\r\n\r\n"
+        var out = context.channel.allocator.buffer(capacity: head.utf8.count + body.count)
+        out.writeString(head)
+        out.writeBytes(body)
+        // Written from the front of the pipeline, past the HTTP encoder.
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+            channel.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+        }
     }
 }

@@ -428,7 +428,8 @@ final class Completion: Sendable {
     func wait(upToMillis millis: Int64) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.finished() }
-            group.addTask { try? await Task.sleep(nanoseconds: UInt64(max(0, millis)) * 1_000_000) }
+            // Past a day is as good as forever for a request; the product stays in range.
+            group.addTask { try? await Task.sleep(nanoseconds: UInt64(min(max(0, millis), 86_400_000)) * 1_000_000) }
             await group.next()
             group.cancelAll()
         }

@@ -48,10 +48,16 @@ extension API {
         } else {
             values = result.rows.map { .array($0.map(\.json)) }
         }
-        return .json([
+        var response = ESResponse.json([
             "took": .int(Int64((Clock.monotonicNanos() - started) / 1_000_000)), "is_partial": false,
             "documents_found": .int(Int64(readers.reduce(0) { $0 + $1.segments.reduce(0) { $0 + $1.segment.docCount } })),
             "columns": .array(columns), "values": .array(values),
         ])
+        // RFC 7234 warnings, as Elasticsearch sends them (code 299, its agent, the quoted text).
+        for w in result.warnings {
+            let quoted = w.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            response.headers.append(("Warning", "299 Elasticsearch-\(ServerInfo.version) \"\(quoted)\""))
+        }
+        return response
     }
 }
