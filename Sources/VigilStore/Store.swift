@@ -93,8 +93,12 @@ public final class Store: StorageBackend {
         }
         catalog = Mutex(c)
         self.damaged = damaged
+        disk = DiskGuard(path: directory)
         for name in damaged.keys.sorted() { StoreLog.warn(damaged[name]! + " (left on disk as it is; requests naming it are refused)") }
     }
+
+    /// The flood-stage watermark of the data directory's file system.
+    let disk: DiskGuard
 
     /// Indices found on disk that could not be opened, by folder name, with the reason. They
     /// are neither served nor removed nor replaced: an operator decides.
@@ -319,6 +323,23 @@ public final class Store: StorageBackend {
     /// result per operation. A request that writes to one index passes its array through as is.
     public func bulk(targets: [String], operations: [WriteOperation]) -> [WriteResult] {
         var results = [WriteResult?](repeating: nil, count: operations.count)
+        // A full disk refuses every write but deletes, before anything is logged or applied.
+        if durable && disk.blocks(adding: operations.reduce(0) { $0 + $1.approximateBytes }) {
+            var allowed: [Int] = []
+            for i in operations.indices {
+                if operations[i].kind == .delete { allowed.append(i) } else { results[i] = .failure(index: targets[i], id: operations[i].id ?? "", DiskGuard.blockError(targets[i])) }
+            }
+            if allowed.count < operations.count {
+                let done = allowed.isEmpty ? [] : bulk(targets: allowed.map { targets[$0] }, operations: allowed.map { operations[$0] }, checked: true)
+                for (j, i) in allowed.enumerated() { results[i] = done[j] }
+                return results.map { $0! }
+            }
+        }
+        return bulk(targets: targets, operations: operations, checked: true)
+    }
+
+    private func bulk(targets: [String], operations: [WriteOperation], checked: Bool) -> [WriteResult] {
+        var results = [WriteResult?](repeating: nil, count: operations.count)
         var groups: [(Index, [Int])] = []
         var groupOf: [ObjectIdentifier: Int] = [:]
         catalog.withLock { c in
@@ -375,7 +396,26 @@ public final class Store: StorageBackend {
     /// Refreshes every index with pending writes (the periodic `refresh_interval`).
     /// Search-idle indices are skipped: their next search refreshes them.
     public func refreshPending(includingIdle: Bool = false) {
+        recoverFailedIndices()
         for index in allIndices where index.hasPendingWrites && (includingIdle || index.isSearchActive) { _ = try? index.refresh() }
+    }
+
+    /// Indices that stopped taking writes after a write or refresh failed (a full disk) are
+    /// opened again from their files once the disk has room: the log replays every
+    /// acknowledged write, so nothing waits for a restart.
+    func recoverFailedIndices() {
+        let failed = catalog.withLock { c in c.indices.values.filter(\.hasFailed) }
+        guard !failed.isEmpty, !disk.blocked else { return }
+        for old in failed {
+            old.markClosed()
+            do {
+                let reopened = try Index(open: old.directory, durable: durable)
+                catalog.withLock { c in if c.indices[old.name] === old { c.indices[old.name] = reopened } }
+                StoreLog.warn("index [\(old.name)] reopened after a failed write: its log was replayed")
+            } catch {
+                StoreLog.warn("index [\(old.name)] could not be reopened after a failed write: \(error.message)")
+            }
+        }
     }
 
     // MARK: Templates

@@ -13,6 +13,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case io = "io_exception"
         /// An index whose files are missing or damaged: reported, never opened, never removed.
         case corrupt = "corrupt_index_exception"
+        /// Writes refused while the disk is past the flood-stage watermark (429).
+        case clusterBlock = "cluster_block_exception"
         case `internal` = "internal_error"
     }
 

@@ -10,6 +10,8 @@ extension Index {
     /// the sealing documents stay readable by id until the segment is installed.
     @discardableResult
     public func refresh() throws(StoreError) -> Bool {
+        // A closed or failed index is left alone: a failed one is opened again from its files.
+        if state.withLock({ $0.closed || $0.failure != nil }) { return false }
         let changed = try refreshing.withLock { (_) throws(StoreError) -> Bool in
             // Phase 1: swap the buffer out and start a new log generation.
             struct Job {
@@ -216,6 +218,9 @@ extension Index {
     }
 
     /// Whether unrefreshed writes are waiting.
+    /// Whether a failed write or refresh stopped the index taking writes.
+    var hasFailed: Bool { state.withLock { $0.failure != nil } }
+
     public var hasPendingWrites: Bool {
         state.withLock { s in s.buffer.docCount > 0 || s.deletesDirty || s.segments.contains { $0.visibleDeletes != $0.deletes } }
     }

@@ -21,6 +21,15 @@ public enum WriteOperation: Sendable {
         }
     }
 
+    /// About how many bytes the write logs (its source; a few hundred for deletes and updates).
+    var approximateBytes: Int {
+        switch self {
+        case .index(_, let source, _, _, _): return source.count + 64
+        case .delete: return 64
+        case .update: return 1024
+        }
+    }
+
     public var id: String? {
         switch self {
         case .index(let id, _, _, _, _): return id
@@ -66,6 +75,7 @@ extension StoreError {
         switch code {
         case .indexNotFound, .documentMissing, .resourceNotFound: return 404
         case .versionConflict: return 409
+        case .clusterBlock: return 429
         case .io, .internal, .corrupt: return 500
         default: return 400
         }

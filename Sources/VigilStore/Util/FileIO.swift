@@ -15,8 +15,15 @@ package enum FileIO {
 
     static func errorText() -> String { String(cString: strerror(errno)) }
 
+    /// An I/O error naming the file relative to the data directory (`indices/…`), so a reply
+    /// never tells a client where the data lives on the host.
     static func ioError(_ what: String, _ path: String) -> StoreError {
-        StoreError(.io, "\(what) [\(path)]: \(errorText())")
+        StoreError(.io, "\(what) [\(shown(path))]: \(errorText())")
+    }
+
+    static func shown(_ path: String) -> String {
+        if let r = path.firstRange(of: "/indices/") { return String(path[path.index(after: r.lowerBound)...]) }
+        return path.split(separator: "/").suffix(2).joined(separator: "/")
     }
 
     static func exists(_ path: String) -> Bool {
