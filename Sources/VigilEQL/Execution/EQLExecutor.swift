@@ -46,6 +46,8 @@ public struct EQLExecutor: Sendable {
     public var options: EQLOptions
     /// Leaf results shared with other queries over the same readers (a batch of rules).
     public var cache: LeafCache?
+    /// Checked between segments and along a sequence's timeline; a cancelled run throws.
+    public var cancellation: Cancellation?
 
     public init(readers: [IndexReader], options: EQLOptions, cache: LeafCache? = nil) {
         self.readers = readers
@@ -57,8 +59,12 @@ public struct EQLExecutor: Sendable {
         var resolved = self
         resolved.options.timestampField = plan.timestampField
         resolved.options.tiebreakerField = plan.tiebreakerField
-        return resolved.execute(plan)
+        let result = resolved.execute(plan)
+        if cancellation?.isCancelled == true { throw EQLError(.cancelled, "task cancelled [the search was deleted or gave up]") }
+        return result
     }
+
+    var isCancelled: Bool { cancellation?.isCancelled == true }
 
     private func execute(_ plan: EQLPlan) -> EQLResult {
         switch plan.kind {
@@ -123,6 +129,7 @@ public struct EQLExecutor: Sendable {
     }
 
     private func matches(_ condition: Expr, reader ri: Int, segment si: Int, keep: Int?, fromTail: Bool, requireTimestamp: Bool) -> ([EventRef], Int) {
+        if isCancelled { return ([], 0) }
         let live = readers[ri].segments[si]
         let seg = live.segment
         var hits = SegmentFilter(segment: seg, cache: cache).matching(condition)

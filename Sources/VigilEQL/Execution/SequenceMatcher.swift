@@ -73,6 +73,7 @@ struct SequenceMatcher {
         let positive = stages.indices.filter { !stages[$0].missing }
         guard !positive.isEmpty else { return [] }
         prepareTiebreakers()
+        if executor.isCancelled { return [] }
         // Every stage's matches first, so the timeline is allocated once at its largest size.
         let maps = positive.map { bitmaps(stages[$0].condition) }
         let untilMaps = until.map { bitmaps($0.condition) }
@@ -103,6 +104,7 @@ struct SequenceMatcher {
         var nodePrevious: [Int32] = []
         var completed: [Completed] = []
         for (i, e) in entries.enumerated() {
+            if i & 0xFFFF == 0 && executor.isCancelled { return [] }
             let key = Int(e.key)
             if e.stage < 0 {
                 for s in 0..<n { slotNode[key * n + s] = -1 }
@@ -190,6 +192,7 @@ struct SequenceMatcher {
         let out = Mutex([Bitmap](repeating: Bitmap(count: 0), count: parts.count))
         DispatchQueue.concurrentPerform(iterations: parts.count) { k in
             let live = executor.readers[parts[k].reader].segments[parts[k].segment]
+            if executor.isCancelled { return }
             var hits = SegmentFilter(segment: live.segment, cache: executor.cache).matching(condition)
             hits.subtract(live.deletes)
             if let stamps = live.segment.columns[field] {

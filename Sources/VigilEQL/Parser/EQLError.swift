@@ -23,6 +23,8 @@ public struct EQLError: Error, Sendable, CustomStringConvertible {
         case verification
         /// A request parameter is wrong (`illegal_argument_exception`).
         case illegalArgument
+        /// The search was cancelled while it ran (`task_cancelled_exception`).
+        case cancelled
         case `internal`
     }
 
@@ -48,6 +50,7 @@ public struct EQLError: Error, Sendable, CustomStringConvertible {
         case .parsing: "parsing_exception"
         case .verification: "verification_exception"
         case .illegalArgument: "illegal_argument_exception"
+        case .cancelled: "task_cancelled_exception"
         case .internal: "eql_illegal_argument_exception"
         }
     }

@@ -129,10 +129,12 @@ extension API {
     }
 
     /// Executes a planned search; returns the response body.
-    static func runEQL(_ planned: PlannedEQL) throws -> JSONObject {
+    static func runEQL(_ planned: PlannedEQL, cancellation: Cancellation? = nil) throws -> JSONObject {
         let (plan, readers, mapping, r, started) = (planned.plan, planned.readers, planned.mapping, planned.request, planned.started)
         let result: EQLResult
-        do { result = try EQLExecutor(readers: readers, options: r.options).run(plan) } catch { throw eqlError(error) }
+        var executor = EQLExecutor(readers: readers, options: r.options)
+        executor.cancellation = cancellation
+        do { result = try executor.run(plan) } catch { throw eqlError(error) }
         let fetcher = r.fields.isEmpty ? nil : FieldFetcher(r.fields, mapping: mapping)
         // Runtime fields with a script have no source path: `fields` reads their computed columns.
         let scripted = Set(r.runtimeFields.filter { $0.script != nil }.map(\.path))
@@ -192,7 +194,7 @@ extension API {
         DispatchQueue.global().async {
             let outcome: EQLResults.Outcome
             do {
-                outcome = .done(try API.runEQL(planned))
+                outcome = .done(try API.runEQL(planned, cancellation: search.cancellation))
             } catch let e as any ElasticsearchError {
                 outcome = .failed(ErrorBody.full(e), status: e.status)
             } catch {
@@ -404,15 +406,20 @@ final class EQLResults: Sendable {
         return found
     }
 
+    /// Forgets a search; one still running is told to stop (its work ends at the next segment
+    /// or timeline batch, not only its result dropped).
     func remove(_ id: String) -> Bool {
-        let removed = entries.withLock { $0.removeValue(forKey: id) != nil }
-        if removed { forget([id]) }
-        return removed
+        let removed = entries.withLock { $0.removeValue(forKey: id) }
+        removed?.search.cancellation.cancel()
+        if removed != nil { forget([id]) }
+        return removed != nil
     }
 }
 
 /// The end of one search, awaited with a time limit.
 final class Completion: Sendable {
+    /// Set when the search is deleted while it runs.
+    let cancellation = Cancellation()
     private let state = Mutex<(done: Bool, waiters: [Int: CheckedContinuation<Void, Never>], next: Int)>((false, [:], 0))
 
     func finish() {
