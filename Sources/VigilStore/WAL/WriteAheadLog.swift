@@ -23,7 +23,7 @@ final class WriteAheadLog: Sendable {
     private let durable = Mutex<UInt64>(0)
     private let tickets = Atomic<UInt64>(0)
     /// The ticket whose bytes go next.
-    private let turn = Atomic<UInt64>(0)
+    private let turn = Turnstile()
 
     static func fileName(_ generation: Int) -> String { "wal-\(String(format6: generation)).log" }
 
@@ -80,10 +80,10 @@ final class WriteAheadLog: Sendable {
     /// Appends encoded records once every earlier ticket has appended (waiting for them,
     /// without the index lock); returns the LSN to pass to `sync(upTo:)`.
     func append(_ bytes: [UInt8], ticket: UInt64) throws(StoreError) -> UInt64 {
-        // Wait for the turn without touching the lock: a waiter that took it while another
-        // thread writes would spin in the kernel.
-        while turn.load(ordering: .acquiring) != ticket { sched_yield() }
-        defer { turn.store(ticket + 1, ordering: .releasing) }
+        // Wait for the turn without touching the writer's lock, asleep until the ticket before
+        // this one has appended.
+        turn.wait(for: ticket)
+        defer { turn.advance() }
         return try writer.withLock { (w) throws(StoreError) -> UInt64 in
             try FileIO.writeAll(w.fd, bytes, path: directory + "/" + WriteAheadLog.fileName(w.generation))
             w.appended += UInt64(bytes.count)
@@ -113,7 +113,7 @@ final class WriteAheadLog: Sendable {
     /// (under the index lock): it waits until every ticket handed out has been appended, so
     /// each lands in the generation it was reserved in.
     func roll() throws(StoreError) -> Int {
-        while turn.load(ordering: .acquiring) != tickets.load(ordering: .acquiring) { sched_yield() }
+        turn.waitUntilPast(tickets.load(ordering: .acquiring))
         return try durable.withLock { (done) throws(StoreError) -> Int in
             try writer.withLock { (w) throws(StoreError) -> Int in
                 if fdatasync(w.fd) != 0 { throw FileIO.ioError("cannot fsync write-ahead log", directory) }
