@@ -235,21 +235,39 @@ public final class Index: Sendable {
         }
     }
 
-    /// Real-time get by id: sees writes not yet refreshed.
+    /// Real-time get by id: sees writes not yet refreshed. A buffered document's source is read
+    /// after the index lock is released, waiting (asleep) for its log bytes if the append that
+    /// holds them has not reached the file yet.
     public func get(id: String) -> StoredDocument? {
-        state.withLock { s in
+        enum Found {
+            case done(StoredDocument?)
+            case buffered(version: Int64, seqNo: Int64, WriteBuffer.SourceLocation)
+            case sealed(Segment, Int)
+        }
+        let found = state.withLock { s -> Found in
             switch Index.locate(id, in: &s) {
             case .buffer(let i)?:
-                return StoredDocument(index: name, id: id, version: s.buffer.versions[i], seqNo: s.buffer.seqNos[i], source: s.buffer.source(i))
+                return .buffered(version: s.buffer.versions[i], seqNo: s.buffer.seqNos[i], s.buffer.sourceLocation(i))
             case .sealing(let i)?:
                 let b = s.sealing!
-                return StoredDocument(index: name, id: id, version: b.versions[i], seqNo: b.seqNos[i], source: b.source(i))
+                return .buffered(version: b.versions[i], seqNo: b.seqNos[i], b.sourceLocation(i))
             case .segment(let si, let doc)?:
-                let seg = s.segments[si].segment
-                return StoredDocument(index: name, id: id, version: seg.version(doc), seqNo: seg.seqNo(doc), source: seg.sourceBytes(doc))
+                return .sealed(s.segments[si].segment, doc)
             case nil:
-                return nil
+                return .done(nil)
             }
+        }
+        switch found {
+        case .done(let doc): return doc
+        case .sealed(let seg, let doc):
+            // Mapped file pages may fault in from disk: read without the lock.
+            return StoredDocument(index: name, id: id, version: seg.version(doc), seqNo: seg.seqNo(doc), source: seg.sourceBytes(doc))
+        case .buffered(let version, let seqNo, .bytes(let source)):
+            return StoredDocument(index: name, id: id, version: version, seqNo: seqNo, source: source)
+        case .buffered(let version, let seqNo, .file(let path, let offset, let length)):
+            wal.waitUntilWritten(path: path, end: offset + length)
+            let source = (try? FileIO.read(path, offset: offset, count: length)) ?? []
+            return StoredDocument(index: name, id: id, version: version, seqNo: seqNo, source: source)
         }
     }
 

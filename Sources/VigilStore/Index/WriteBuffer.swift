@@ -201,6 +201,21 @@ struct WriteBuffer {
         }
     }
 
+    /// Where a document's `_source` is, to read it after the index lock is released: the bytes
+    /// themselves (arena), or a byte range of a log file.
+    enum SourceLocation {
+        case bytes([UInt8])
+        case file(path: String, offset: Int, length: Int)
+    }
+
+    func sourceLocation(_ doc: Int) -> SourceLocation {
+        let r = sourceRefs[doc]
+        switch r.file {
+        case SourceRef.none, SourceRef.pending: return .bytes(source(doc))
+        default: return .file(path: sourceFiles[Int(r.file)], offset: Int(r.offset), length: Int(r.length))
+        }
+    }
+
     /// The number of `path` in `sourceFiles`, added when new.
     mutating func sourceFile(_ path: String) -> Int32 {
         if let i = sourceFiles.lastIndex(of: path) { return Int32(i) }

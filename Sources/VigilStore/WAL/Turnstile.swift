@@ -41,6 +41,28 @@ final class Turnstile: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// The turn now: how many tickets have appended.
+    var current: UInt64 {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return turn
+    }
+
+    /// Returns once the turn is past `observed`, or after `nanos`.
+    func wait(pastTurn observed: UInt64, upToNanos nanos: UInt64) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let total = UInt64(now.tv_nsec) + nanos % 1_000_000_000
+        var deadline = timespec()
+        deadline.tv_sec = now.tv_sec + Int(nanos / 1_000_000_000) + Int(total / 1_000_000_000)
+        deadline.tv_nsec = Int(total % 1_000_000_000)
+        pthread_mutex_lock(mutex)
+        while turn <= observed {
+            if pthread_cond_timedwait(condition, mutex, &deadline) == ETIMEDOUT { break }
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
     /// Ends the current turn and wakes the waiters.
     func advance() {
         pthread_mutex_lock(mutex)

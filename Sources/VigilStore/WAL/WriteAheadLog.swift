@@ -92,6 +92,21 @@ final class WriteAheadLog: Sendable {
         }
     }
 
+    /// Returns once the current generation's file (when it is `path`) holds `end` bytes: a
+    /// record reserved under the index lock reaches the file when its ticket's turn comes.
+    /// Waits asleep, at most 10 s (an append that failed never brings the bytes).
+    func waitUntilWritten(path: String, end: Int) {
+        let deadline = Clock.monotonicNanos() + 10_000_000_000
+        while true {
+            let observed = turn.current
+            let (current, written) = writer.withLock { (directory + "/" + WriteAheadLog.fileName($0.generation), $0.fileBytes) }
+            if current != path || written >= UInt64(max(0, end)) { return }
+            let now = Clock.monotonicNanos()
+            if now >= deadline { return }
+            turn.wait(pastTurn: observed, upToNanos: min(deadline - now, 100_000_000))
+        }
+    }
+
     /// Makes everything up to `lsn` durable. Concurrent callers queue on one lock; whoever
     /// holds it syncs all bytes written so far, so the callers behind it usually return at once.
     func sync(upTo lsn: UInt64) throws(StoreError) {
