@@ -76,6 +76,8 @@ public enum RuleSchedule {
 /// `tick`, so a rule never runs twice at once.
 public final class DetectionEngine: Sendable {
     public static let alertsIndex = ".alerts-security.alerts-default"
+    /// How long one rule run may take (`xpack.alerting.rules.run.timeout`, 5 m in Kibana).
+    public static let runTimeoutSeconds: Int64 = 300
     /// Kibana's `securitySolution:defaultIndex`, for rules without `index`.
     public static let defaultIndex = ["apm-*-transaction*", "auditbeat-*", "endgame-*", "filebeat-*", "logs-*", "packetbeat-*", "traces-apm*", "winlogbeat-*", "-*elastic-cloud-logs-*"]
 
@@ -219,6 +221,11 @@ public final class DetectionEngine: Sendable {
         let exclusion = try ExceptionService(control: control).exclusion(for: rule)
         let compiled = try RuleCompiler(mapping: Mapping.union(readers.map(\.mapping))).compile(rule, exclusion: exclusion)
         var executor = RuleExecutor(readers: readers, now: now, cache: cache)
+        // Kibana's rule run timeout (5 m): a run still going then is stopped and fails, so one
+        // slow rule cannot hold the scheduler (EQL rules check it; others finish their scan).
+        let deadline = Cancellation()
+        executor.cancellation = deadline
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(DetectionEngine.runTimeoutSeconds))) { deadline.cancel() }
         if rule.kind == .threatMatch {
             let threat = try store.resolve(rule.threatIndex.joined(separator: ","), options: ResolveOptions(ignoreUnavailable: true, allowNoIndices: true))
             if threat.isEmpty {
@@ -229,7 +236,11 @@ public final class DetectionEngine: Sendable {
             try store.refresh(threat)
             executor.threatReaders = threat.map { $0.reader() }
         }
-        var alerts = try executor.run(compiled, window: plan.window)
+        let ran = Result { try executor.run(compiled, window: plan.window) }
+        if case .failure = ran, deadline.isCancelled {
+            throw RuleCompileError("rule run cancelled: it ran longer than the \(DetectionEngine.runTimeoutSeconds / 60)m timeout")
+        }
+        var alerts = try ran.get()
         out.found = alerts.count
         var updates: [AlertSuppression.Update] = []
         if let suppression = AlertSuppression(rule) {

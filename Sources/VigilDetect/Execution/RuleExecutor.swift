@@ -11,6 +11,9 @@ public struct RuleExecutor: Sendable {
     public var spaceId = "default"
     /// Leaf results shared by the rules of one run.
     public var cache: LeafCache?
+    /// Set when the run passes its deadline; EQL rules stop at the next segment or stretch of
+    /// a sequence's timeline.
+    public var cancellation: Cancellation?
     /// An event's source by its id, when the index holds only part of it (offline runs index
     /// only the fields rules read); the stored `_source` otherwise.
     public var source: (@Sendable (String) -> JSONObject?)?
@@ -144,7 +147,9 @@ public struct RuleExecutor: Sendable {
         options.tiebreakerField = plan.tiebreakerField
         let result: EQLResult
         do {
-            result = try EQLExecutor(readers: readers, options: options, cache: cache).run(inWindow.map { plan.filtered(by: $0) } ?? plan)
+            var executor = EQLExecutor(readers: readers, options: options, cache: cache)
+            executor.cancellation = cancellation
+            result = try executor.run(inWindow.map { plan.filtered(by: $0) } ?? plan)
         } catch {
             throw RuleCompileError("EQL: \(error.message)")
         }
