@@ -179,3 +179,20 @@ def test_unplannable_stored_rule_fails_its_run_not_the_server(tmp_path):
         time.sleep(0.5)
     assert summary.get("status") == "failed" and "from" in summary.get("message", ""), found
     srv.stop()
+
+
+def test_custom_date_format_with_huge_years_is_refused(tmp_path):
+    """A date field with a custom pattern: digit runs too long for a date, or years past what
+    epoch milliseconds hold, are a mapping error for that document, not a crash (found by the
+    datemath fuzzer)."""
+    srv = make_server(tmp_path)
+    r = srv.request("PUT", "/dates", {"mappings": {"properties": {"d": {"type": "date", "format": "yyyy"}}}})
+    assert r.status == 200, r
+    for value in ("300000000", "999999999999999999", "99999999999999999999"):
+        r = srv.request("POST", "/dates/_doc", {"d": value})
+        assert_es_error(r, 400, {"mapper_parsing_exception", "document_parsing_exception"})
+    assert srv.request("POST", "/dates/_doc?refresh=true", {"d": "2026"}).status == 201
+    srv.assert_healthy()
+    assert srv.get("/dates/_count").json()["count"] == 1
+    srv.stop()
+

@@ -228,6 +228,8 @@ enum DateFormatSpec {
                 var digits = 0
                 var v = 0
                 while let d = text.first, d >= 0x30, d <= 0x39, !(adjacent && digits == n) {
+                    // Nine digits at most per field: more is no date, and would overflow.
+                    guard digits < 9 else { return nil }
                     v = v * 10 + Int(d - 0x30)
                     digits += 1
                     text = text.dropFirst()
@@ -250,7 +252,9 @@ enum DateFormatSpec {
                 }
             }
         }
-        guard text.isEmpty, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60 else { return nil }
+        // Epoch milliseconds in an Int64 reach about 292 million years either side.
+        guard text.isEmpty, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60,
+              (-292_000_000...292_000_000).contains(year) else { return nil }
         if let pm, hour <= 12 { hour = hour % 12 + (pm ? 12 : 0) }
         return DateFormats.epochMillis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, millis: millis)
     }
