@@ -72,7 +72,9 @@ public struct JSONProjector: Sendable {
 
     private func project(_ document: UnsafeRawBufferPointer, into out: inout [UInt8], found: inout UInt64, spans: UnsafeMutablePointer<[Span]>?) -> Bool {
         let start = out.count
-        var i = JSONProjector.skipSpace(document, 0)
+        // A leading UTF-8 byte order mark is skipped, as the parser skips it.
+        let bom = document.count >= 3 && document[0] == 0xEF && document[1] == 0xBB && document[2] == 0xBF ? 3 : 0
+        var i = JSONProjector.skipSpace(document, bom)
         guard i < document.count, document[i] == UInt8(ascii: "{"), object(document, &i, node: 0, into: &out, found: &found, spans: spans) else {
             out.removeSubrange(start...)
             return false

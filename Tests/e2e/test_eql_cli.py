@@ -190,3 +190,16 @@ def test_offline_answers_as_the_server_on_tricky_text(tmp_path, fresh_server):
         count = run("eql", query, str(events), "--count")
         assert int(count.stdout) == served["total"]["value"], query
     es.close()
+
+
+def test_byte_order_mark_is_not_an_event(tmp_path):
+    """Files saved by PowerShell start with a UTF-8 byte order mark; every event is still read."""
+    events = [{"@timestamp": f"2026-11-22T00:00:0{i}Z", "event": {"category": "process"}, "n": i} for i in range(3)]
+    ndjson = tmp_path / "bom.ndjson"
+    ndjson.write_bytes(b"\xef\xbb\xbf" + "\n".join(json.dumps(e) for e in events).encode() + b"\n")
+    array = tmp_path / "bom.json"
+    array.write_bytes(b"\xef\xbb\xbf" + json.dumps(events).encode())
+    for path in (ndjson, array):
+        r = run("eql", "process where true", str(path), "--count")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "3", (path.name, r.stdout, r.stderr)

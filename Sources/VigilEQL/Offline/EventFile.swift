@@ -80,14 +80,16 @@ public final class EventFile: Sendable {
 
     /// The format and the event ranges. Lines are trimmed of spaces and `\r`; blank lines are skipped.
     static func split(_ p: UnsafeRawBufferPointer) -> (Format, [Range<Int>]) {
-        var i = 0
+        // A UTF-8 byte order mark (files saved by PowerShell) is not part of the first event.
+        let bom = p.count >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0
+        var i = bom
         while i < p.count, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x0D || p[i] == 0x09 { i += 1 }
         if i < p.count, p[i] == UInt8(ascii: "[") {
             return (.array, arrayElements(p, from: i))
         }
         var lines: [Range<Int>] = []
         lines.reserveCapacity(p.count / 256)
-        var start = 0
+        var start = bom
         while start < p.count {
             let end: Int
             if let nl = memchr(p.baseAddress! + start, 0x0A, p.count - start) {
