@@ -172,11 +172,17 @@ public struct ESQLExecutor: Sendable {
         var held = 0
         var batch = Table(columns: columns, rows: [])
         func flush() throws(ESQLRunError) {
-            var b = batch
+            // The batch's rows move out (no copy when the commands change them in place).
+            var b = Table(columns: batch.columns, rows: [])
+            swap(&b.rows, &batch.rows)
             for command in commands[..<head] { try apply(command, to: &b, kql: kql, limited: &limited) }
             table.columns = b.columns
-            table.rows.append(contentsOf: b.rows.prefix(cap - table.rows.count))
-            batch.rows.removeAll(keepingCapacity: true)
+            if table.rows.isEmpty && b.rows.count <= cap {
+                table.rows = b.rows
+            } else {
+                table.rows.append(contentsOf: b.rows.prefix(cap - table.rows.count))
+            }
+            batch.rows.reserveCapacity(ESQLExecutor.batchSize)
         }
         scan: for (ri, r) in readers.enumerated() {
             for (si, live) in r.segments.enumerated() {
